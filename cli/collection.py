@@ -1,0 +1,56 @@
+"""Find the Ansible collection `local_llm.stack` that ships with `llm`.
+
+Installed from a wheel, the collection lies at ``cli/collection/`` inside the
+package; in a checkout it is the repository root (``galaxy.yml`` beside
+``cli/``). Ansible finds collections only under an ``ansible_collections/
+<namespace>/<name>`` tree, so we link one into the stack's run directory and
+put that on ``ANSIBLE_COLLECTIONS_PATH``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cli.errors import LlmError
+
+NAMESPACE = "local_llm"
+NAME = "stack"
+FQCN = f"{NAMESPACE}.{NAME}"
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def root() -> Path:
+    """The directory holding galaxy.yml, roles/, playbooks/ and plugins/."""
+    for candidate in (_PACKAGE_DIR / "collection", _PACKAGE_DIR.parent):
+        if (candidate / "galaxy.yml").is_file() and (candidate / "playbooks").is_dir():
+            return candidate
+    raise LlmError(
+        "the local_llm.stack collection is missing from this installation",
+        "reinstall with 'pip install --force-reinstall local-llm-stack'",
+    )
+
+
+def playbook(name: str) -> Path:
+    path = root() / "playbooks" / f"{name}.yml"
+    if not path.is_file():
+        raise LlmError(f"playbook {name} is missing from the collection at {root()}")
+    return path
+
+
+def link_into(base: Path) -> Path:
+    """Make ``base/ansible_collections/local_llm/stack`` point at the collection.
+
+    Returns ``base``, the value for ANSIBLE_COLLECTIONS_PATH. The link is
+    refreshed when it points elsewhere (after an upgrade, or another checkout).
+    """
+    target = root()
+    link = base / "ansible_collections" / NAMESPACE / NAME
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if link.is_symlink() and Path(os.readlink(link)) == target:
+        return base
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(target, target_is_directory=True)
+    return base

@@ -1,0 +1,44 @@
+"""`llm install`: preflight on every host, then the stack's roles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from cli import inventory, runner, secretstore
+from cli.options import ansible_options, collect_ansible_options, stack_dir_option
+from cli.stack import StackDir, resolve_dir
+
+
+@click.command()
+@stack_dir_option
+@ansible_options
+def install(stack_dir: Path | None, **ansible_args: object) -> int:
+    """Check every host, then install the stack.
+
+    Preflight runs first on every host and reports every problem it finds at
+    once (OS, architecture, disk, memory, ports, Python, clock, GPU) before
+    anything is changed. With --check nothing is changed at all.
+    """
+    opts = collect_ansible_options(**ansible_args)  # type: ignore[arg-type]
+    stack = StackDir(resolve_dir(stack_dir)).require()
+    inventory_path = inventory.resolve(opts.inventory, stack.inventory)
+    hosts = inventory.stack_hosts(inventory_path, opts.limit)
+    if not opts.check:
+        secretstore.ensure(stack.secrets)
+
+    from cli.display import RunDisplay
+
+    mode = " (check mode: nothing will change)" if opts.check else ""
+    click.echo(f"installing on {len(hosts)} host(s) from {inventory_path}{mode}")
+    job = runner.PlaybookRun(
+        playbook="install",
+        inventory=inventory_path,
+        limit=opts.limit,
+        check=opts.check,
+        diff=opts.diff,
+        verbosity=opts.verbosity,
+        extra_vars=opts.extra_vars,
+    )
+    return runner.run(stack, job, RunDisplay(verbose=opts.verbosity > 0))

@@ -1,0 +1,86 @@
+"""`llm`: the command line of local-llm-stack.
+
+Commands are imported only when invoked, and none imports Ansible, ansible-
+runner or rich at module level, so `llm --help` starts instantly.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from cli import __version__
+from cli.errors import EXIT_INTERRUPTED, EXIT_USAGE, LlmError
+
+# command name -> "module:function", loaded on first use
+COMMANDS = {
+    "init": ("cli.commands.init:init", "Create the stack directory: config, inventory, secrets."),
+    "install": ("cli.commands.install:install", "Check every host, then install the stack."),
+}
+
+
+class LlmGroup(click.Group):
+    """A group whose commands load lazily and whose errors are one line, exit 2."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target[0].split(":")
+        return getattr(importlib.import_module(module_name), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Short help from the table above: listing commands imports none of them.
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        kwargs["standalone_mode"] = False
+        try:
+            result = super().main(*args, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            click.echo(exc.ctx.get_help() if exc.ctx else "", err=False)
+            sys.exit(0)
+        except click.UsageError as exc:
+            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+            click.echo(f"llm: error: {exc.format_message()}{hint}", err=True)
+            sys.exit(EXIT_USAGE)
+        except click.ClickException as exc:
+            click.echo(f"llm: error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except LlmError as exc:
+            click.echo(f"llm: error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except (click.Abort, KeyboardInterrupt):
+            click.echo("llm: interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        # In non-standalone mode Click returns a command's return value (our exit status).
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+@click.group(cls=LlmGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="llm")
+def llm() -> None:
+    """Run private LLMs (Ollama + LibreChat) on one machine or a whole lab.
+
+    \b
+    First steps:
+      llm init                      create the stack (localhost inventory)
+      llm install                   check the hosts, then install
+      llm install -i lab.ini        the same on every host of a lab
+    """
+
+
+def main() -> None:
+    llm()
+
+
+if __name__ == "__main__":
+    main()

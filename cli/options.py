@@ -1,0 +1,117 @@
+"""Options shared by every command: the stack directory and the Ansible pass-throughs."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from cli.errors import LlmError
+from cli.stack import ENV_VAR
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def stack_dir_option(func: F) -> F:
+    return click.option(
+        "--dir",
+        "stack_dir",
+        envvar=ENV_VAR,
+        type=click.Path(file_okay=False, path_type=Path),
+        help=f"Stack directory (default: ${ENV_VAR}, else ~/.config/llm-stack).",
+    )(func)
+
+
+@dataclass(frozen=True)
+class AnsibleOptions:
+    inventory: Path | None
+    limit: str | None
+    check: bool
+    diff: bool
+    extra_vars: dict[str, Any]
+    verbosity: int
+
+
+def parse_extra_vars(values: tuple[str, ...]) -> dict[str, Any]:
+    """-e KEY=VALUE, -e @vars.yml or -e '{"json": "object"}', later ones winning."""
+    import yaml
+
+    merged: dict[str, Any] = {}
+    for raw in values:
+        if raw.startswith("@"):
+            path = Path(raw[1:]).expanduser()
+            try:
+                data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            except OSError as exc:
+                raise LlmError(f"-e {raw}: cannot read {path}: {exc.strerror}") from exc
+            except yaml.YAMLError as exc:
+                raise LlmError(f"-e {raw}: {path} is not valid YAML") from exc
+            if not isinstance(data, dict):
+                raise LlmError(f"-e {raw}: {path} must hold a mapping of variable names to values")
+            merged.update(data)
+        elif raw.lstrip().startswith("{"):
+            try:
+                data = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise LlmError(f"-e {raw!r} is not a valid JSON object: {exc.msg}") from exc
+            merged.update(data)
+        else:
+            key, sep, value = raw.partition("=")
+            if not sep or not _VAR_NAME.match(key):
+                raise LlmError(
+                    f"-e {raw!r} is not KEY=VALUE",
+                    "use -e name=value, -e @file.yml or -e '{\"name\": \"value\"}'",
+                )
+            merged[key] = value  # a string, as ansible-playbook -e key=value gives
+    for key in merged:
+        if not isinstance(key, str) or not _VAR_NAME.match(key):
+            raise LlmError(f"-e: {key!r} is not a valid Ansible variable name")
+    return merged
+
+
+def ansible_options(func: F) -> F:
+    """--inventory, --limit, --check, --diff, -e and -v, collected into `ansible`."""
+
+    decorators = [
+        click.option(
+            "-i", "--inventory",
+            type=click.Path(dir_okay=True, path_type=Path),
+            help="Inventory file (default: the stack's localhost inventory).",
+        ),
+        click.option("-l", "--limit", metavar="PATTERN", help="Only these hosts or groups."),
+        click.option("-C", "--check", is_flag=True, help="Show what would change; change nothing."),
+        click.option("-D", "--diff", is_flag=True, help="Show the differences in changed files."),
+        click.option(
+            "-e", "--extra-vars", "extra_vars", multiple=True, metavar="KEY=VALUE",
+            help="Set an Ansible variable (repeatable; @file.yml reads a file).",
+        ),
+        click.option("-v", "--verbose", "verbosity", count=True, help="Ansible's own output (-vvv more)."),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def collect_ansible_options(
+    inventory: Path | None,
+    limit: str | None,
+    check: bool,
+    diff: bool,
+    extra_vars: tuple[str, ...],
+    verbosity: int,
+) -> AnsibleOptions:
+    return AnsibleOptions(
+        inventory=inventory,
+        limit=limit,
+        check=check,
+        diff=diff,
+        extra_vars=parse_extra_vars(extra_vars),
+        verbosity=verbosity,
+    )

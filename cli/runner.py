@@ -1,0 +1,129 @@
+"""Run one of the collection's playbooks through ansible-runner.
+
+Secrets never travel this way: extra vars carry only non-secret settings (the
+stack directory among them) and playbooks read secrets.yml themselves with a
+``no_log`` task. ``suppress_env_files`` keeps runner from writing env/ files,
+and the run directory's artifacts are rotated.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from cli import collection
+from cli.stack import StackDir
+
+KEEP_ARTIFACTS = 20
+
+
+@dataclass
+class PlaybookRun:
+    """What one `llm` command asks Ansible to do."""
+
+    playbook: str
+    inventory: Path
+    limit: str | None = None
+    tags: list[str] = field(default_factory=list)
+    check: bool = False
+    diff: bool = False
+    verbosity: int = 0
+    extra_vars: dict[str, Any] = field(default_factory=dict)
+
+
+class _Interrupt:
+    """First Ctrl-C asks ansible-runner to stop Ansible cleanly; a second one aborts."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: Any = None
+
+    def __enter__(self) -> _Interrupt:
+        self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        signal.signal(signal.SIGINT, self._previous)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        print("\nstopping Ansible (Ctrl-C again to abort at once)...", file=sys.stderr)
+
+    def cancel(self) -> bool:
+        return self.requested
+
+
+def _stack_vars_inventory(stack: StackDir) -> Path:
+    """The stack's config.yml as an inventory source of `all` group vars.
+
+    Listed before the user's inventory, so the user's host and group vars win.
+    """
+    import yaml
+
+    config = yaml.safe_load(stack.config.read_text(encoding="utf-8")) or {}
+    path = stack.runs / "inventory" / "stack_config.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump({"all": {"vars": config}}), encoding="utf-8")
+    return path
+
+
+def run(stack: StackDir, job: PlaybookRun, display: Any) -> int:
+    """Run the playbook; returns the `llm` exit status (0, 1 or 130)."""
+    import ansible_runner  # heavy: imported only when a playbook runs
+
+    # The ansible-playbook that belongs to this Python, even when its venv is not activated.
+    bin_dir = str(Path(sys.executable).parent)
+    env = {
+        "PATH": os.pathsep.join([bin_dir, os.environ.get("PATH", "")]),
+        "ANSIBLE_COLLECTIONS_PATH": os.pathsep.join(
+            [str(collection.link_into(stack.runs / "collections")), os.path.expanduser(
+                "~/.ansible/collections"), "/usr/share/ansible/collections"]
+        ),
+        "ANSIBLE_RETRY_FILES_ENABLED": "False",
+        "ANSIBLE_FORCE_COLOR": "True" if display.console.is_terminal else "False",
+        "ANSIBLE_NOCOLOR": "False" if display.console.is_terminal else "True",
+    }
+    cmdline = [flag for flag, on in (("--check", job.check), ("--diff", job.diff)) if on]
+    extravars = {"llm_stack_dir": str(stack.root), **job.extra_vars}
+
+    with _Interrupt() as interrupt, display:
+        result = ansible_runner.run(
+            private_data_dir=str(stack.runs),
+            playbook=str(collection.playbook(job.playbook)),
+            inventory=[str(_stack_vars_inventory(stack)), str(job.inventory)],
+            limit=job.limit,
+            tags=",".join(job.tags) or None,
+            cmdline=" ".join(cmdline) or None,
+            extravars=extravars,
+            envvars=env,
+            verbosity=job.verbosity,
+            event_handler=display.event,
+            cancel_callback=interrupt.cancel,
+            rotate_artifacts=KEEP_ARTIFACTS,
+            suppress_env_files=True,
+            quiet=True,
+        )
+        display.state.canceled = interrupt.requested
+    if not display.state.stats_seen and result.status not in ("successful", "canceled"):
+        _explain_early_failure(display, result)
+    display.recap()
+    return display.state.exit_code(result.status, result.rc)
+
+
+def _explain_early_failure(display: Any, result: Any) -> None:
+    """Ansible stopped before any host ran (a syntax error, a bad variable): show why."""
+    try:
+        text = result.stdout.read()
+    except (OSError, AttributeError):
+        text = ""
+    tail = "\n".join(text.strip().splitlines()[-15:])
+    display.console.print(f"Ansible stopped before running any host (status {result.status}):")
+    if tail:
+        display.console.print(tail, markup=False, highlight=False)

@@ -1,0 +1,101 @@
+"""The stack's secrets file: generated from the OS's cryptographic RNG, mode 0600.
+
+Secrets are named after the role variables that consume them, so a playbook
+loads the file with ``include_vars`` (``no_log``) and nothing secret ever
+passes through ansible-runner's extravars, env files or command line.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from secrets import token_bytes
+
+import yaml
+
+from cli.errors import LlmError
+
+FILE_MODE = 0o600
+
+
+def _hex(nbytes: int) -> Callable[[], str]:
+    return lambda: token_bytes(nbytes).hex()
+
+
+def _urlsafe(nbytes: int) -> Callable[[], str]:
+    # URL-safe alphabet without padding: safe inside a MongoDB URI and a .env file.
+    return lambda: base64.urlsafe_b64encode(token_bytes(nbytes)).decode("ascii").rstrip("=")
+
+
+@dataclass(frozen=True)
+class SecretSpec:
+    name: str
+    describe: str
+    generate: Callable[[], str]
+
+
+# Formats are LibreChat's own requirements (see docs/security.md).
+SPECS: tuple[SecretSpec, ...] = (
+    SecretSpec("librechat_creds_key", "LibreChat CREDS_KEY, 64 hex chars", _hex(32)),
+    SecretSpec("librechat_creds_iv", "LibreChat CREDS_IV, 32 hex chars", _hex(16)),
+    SecretSpec("librechat_jwt_secret", "LibreChat JWT_SECRET, 64 hex chars", _hex(32)),
+    SecretSpec(
+        "librechat_jwt_refresh_secret", "LibreChat JWT_REFRESH_SECRET, 64 hex chars", _hex(32)
+    ),
+    SecretSpec("meilisearch_master_key", "Meilisearch MEILI_MASTER_KEY", _urlsafe(32)),
+    SecretSpec("mongodb_root_password", "MongoDB admin user password", _urlsafe(24)),
+    SecretSpec("mongodb_app_password", "MongoDB LibreChat user password", _urlsafe(24)),
+)
+
+
+def load(path: Path) -> dict[str, str]:
+    """Read the secrets file; an absent file is an empty set of secrets."""
+    if not path.exists():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise LlmError(
+            f"secrets file {path} is not valid YAML",
+            "fix it by hand, or move it away and run 'llm init' to generate a new one",
+        ) from exc
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise LlmError(
+            f"secrets file {path} must map names to strings",
+            "fix it by hand, or move it away and run 'llm init' to generate a new one",
+        )
+    return data
+
+
+def _write(path: Path, data: dict[str, str]) -> None:
+    """Write atomically; the file never exists with a mode wider than 0600."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write("# local-llm-stack secrets: keep private, never commit.\n")
+        yaml.safe_dump(data, handle, default_flow_style=False, sort_keys=True)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def ensure(path: Path) -> list[str]:
+    """Generate every missing secret; never change one that exists.
+
+    Returns the names generated. Also narrows a too-open file back to 0600.
+    """
+    current = load(path)
+    missing = [spec for spec in SPECS if not current.get(spec.name)]
+    if missing:
+        updated = dict(current)
+        for spec in missing:
+            updated[spec.name] = spec.generate()
+        _write(path, updated)
+    elif stat.S_IMODE(path.stat().st_mode) != FILE_MODE:
+        path.chmod(FILE_MODE)
+    return [spec.name for spec in missing]

@@ -1,0 +1,115 @@
+"""The stack directory: where `llm` keeps config, inventory, secrets and run logs.
+
+Which directory, in order of precedence:
+
+1. ``--dir DIR`` on the command line;
+2. the ``LLM_STACK_DIR`` environment variable;
+3. ``$XDG_CONFIG_HOME/llm-stack`` (``~/.config/llm-stack`` when unset).
+
+Every command resolves it the same way, so ``llm init --dir X`` followed by
+``LLM_STACK_DIR=X llm install`` works on the same stack.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cli.errors import LlmError
+
+ENV_VAR = "LLM_STACK_DIR"
+
+DEFAULT_INVENTORY = """\
+# Default local-llm-stack inventory: this machine runs the whole stack.
+# For a lab, pass your own with `llm install --inventory lab.ini`
+# (examples in the inventories/ folder of the project).
+[llm_ollama]
+# The local connection runs modules with the Python that runs `llm` itself.
+localhost ansible_connection=local ansible_python_interpreter="{{ ansible_playbook_python }}"
+
+[llm_chat]
+localhost
+
+[llm_gateway]
+localhost
+
+[llm_monitoring]
+localhost
+"""
+
+DEFAULT_CONFIG = """\
+# local-llm-stack settings. Values here apply to every host; an inventory's
+# host or group variables override them for the hosts they name.
+# Secrets are not kept here: they live in secrets.yml (mode 0600).
+preflight_data_path: /opt/llm-stack
+"""
+
+
+def default_dir() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "llm-stack"
+
+
+def resolve_dir(explicit: str | os.PathLike[str] | None) -> Path:
+    """The stack directory chosen by --dir, then $LLM_STACK_DIR, then the default."""
+    if explicit:
+        return Path(explicit).expanduser().resolve()
+    from_env = os.environ.get(ENV_VAR)
+    if from_env:
+        return Path(from_env).expanduser().resolve()
+    return default_dir()
+
+
+@dataclass(frozen=True)
+class StackDir:
+    """Paths inside one stack directory."""
+
+    root: Path
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config.yml"
+
+    @property
+    def inventory(self) -> Path:
+        return self.root / "inventory.ini"
+
+    @property
+    def secrets(self) -> Path:
+        return self.root / "secrets.yml"
+
+    @property
+    def runs(self) -> Path:
+        """ansible-runner's private data dir; its artifacts/ are rotated."""
+        return self.root / "runs"
+
+    def exists(self) -> bool:
+        return self.config.is_file()
+
+    def require(self) -> StackDir:
+        """Stop with a clear message when `llm init` has not been run here."""
+        if not self.exists():
+            raise LlmError(
+                f"no stack found in {self.root}",
+                f"run 'llm init --dir {self.root}' first, or point --dir / ${ENV_VAR} "
+                "at an existing stack",
+            )
+        return self
+
+    def init(self) -> list[Path]:
+        """Create what is missing; never touch what exists. Returns created paths."""
+        created: list[Path] = []
+        try:
+            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self.runs.mkdir(mode=0o700, exist_ok=True)
+            for path, text in ((self.config, DEFAULT_CONFIG), (self.inventory, DEFAULT_INVENTORY)):
+                if not path.exists():
+                    path.write_text(text, encoding="utf-8")
+                    created.append(path)
+        except OSError as exc:
+            raise LlmError(
+                f"cannot create the stack directory {self.root}: {exc.strerror}",
+                "choose another place with --dir, or fix its permissions",
+            ) from exc
+        return created
