@@ -9,7 +9,6 @@ put that on ``ANSIBLE_COLLECTIONS_PATH``.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from cli.errors import LlmError
@@ -48,7 +47,7 @@ def link_into(base: Path) -> Path:
     target = root()
     link = base / "ansible_collections" / NAMESPACE / NAME
     link.parent.mkdir(parents=True, exist_ok=True)
-    if link.is_symlink() and Path(os.readlink(link)) == target:
+    if link.is_symlink() and link.readlink() == target:
         return base
     if link.is_symlink() or link.exists():
         link.unlink()

@@ -43,7 +43,8 @@ def _progress_table(state: RunState) -> Table:
 def recap_table(state: RunState) -> Table:
     counters = ["ok", "changed", "failed", "unreachable", "skipped"]
     # Rescued and ignored only matter when a play used them.
-    counters += [k for k in ("rescued", "ignored") if any(h.counts[k] for h in state.hosts.values())]
+    hosts = state.hosts.values()
+    counters += [k for k in ("rescued", "ignored") if any(h.counts[k] for h in hosts)]
     table = Table(title="Recap", title_justify="left")
     table.add_column("host", style="bold", no_wrap=True)
     table.add_column("result", no_wrap=True)
@@ -70,7 +71,9 @@ class RunDisplay:
     def __enter__(self) -> RunDisplay:
         if self.console.is_terminal and not self.verbose:
             self._live = Live(
-                _progress_table(self.state), console=self.console, refresh_per_second=8,
+                _progress_table(self.state),
+                console=self.console,
+                refresh_per_second=8,
                 transient=True,
             )
             self._live.start()

@@ -11,8 +11,9 @@ from typing import Any
 
 from cli.errors import EXIT_HOST_FAILED, EXIT_INTERRUPTED, EXIT_OK
 
-# Facts a task may set (with ansible.builtin.set_fact) to put a line in the recap.
-SUMMARY_FACT = "llm_host_summary"
+# A role sets a fact named <role>_host_summary (ansible.builtin.set_fact) to put
+# a line about the host in the recap.
+SUMMARY_SUFFIX = "_host_summary"
 
 _COUNTERS = ("ok", "changed", "failed", "unreachable", "skipped", "rescued", "ignored")
 # playbook_on_stats keys -> our counter names
@@ -31,8 +32,12 @@ _STATS_KEYS = {
 class HostState:
     name: str
     task: str = ""
-    summary: str = ""
+    summaries: dict[str, str] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_COUNTERS, 0))
+
+    @property
+    def summary(self) -> str:
+        return "; ".join(self.summaries.values())
 
     @property
     def status(self) -> str:
@@ -62,6 +67,8 @@ def failure_message(res: dict[str, Any]) -> str:
         # The module crashed: its stderr says why, the generic msg does not.
         lines = stderr.splitlines()
         return f"{msg}: {' '.join(lines[:3])}" if msg else " ".join(lines[:3])
+    if msg == "non-zero return code" and str(res.get("stderr") or "").strip():
+        return f"{str(res['stderr']).strip()} (exit status {res.get('rc')})"
     for key in ("msg", "reason", "stderr", "module_stderr", "exception"):
         value = res.get(key)
         if isinstance(value, str) and value.strip():
@@ -107,9 +114,9 @@ class RunState:
         elif kind == "runner_on_ok" and hostname:
             state = self.host(hostname)
             state.counts["changed" if res.get("changed") else "ok"] += 1
-            summary = (res.get("ansible_facts") or {}).get(SUMMARY_FACT)
-            if isinstance(summary, str) and summary:
-                state.summary = summary
+            for key, value in (res.get("ansible_facts") or {}).items():
+                if key.endswith(SUMMARY_SUFFIX) and isinstance(value, str) and value.strip():
+                    state.summaries[key] = " ".join(value.split())
         elif kind == "runner_on_skipped" and hostname:
             self.host(hostname).counts["skipped"] += 1
         elif kind == "runner_on_failed" and hostname:

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from cli.errors import LlmError
@@ -22,6 +27,37 @@ def resolve(path: str | os.PathLike[str] | None, default: Path) -> Path:
     return chosen.resolve()
 
 
+@contextmanager
+def _captured_stderr() -> Iterator[list[str]]:
+    """Keep Ansible's parser warnings off the terminal; hand them to the caller."""
+    lines: list[str] = []
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+") as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield lines
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            lines.extend(sink.read().splitlines())
+
+
+def _parse_reason(path: Path, warnings: list[str], exc: Exception) -> str:
+    """The parser's own words for why the file is not an inventory."""
+    plugin = "yaml" if path.suffix in (".yml", ".yaml") else "ini"
+    pattern = re.compile(r"Failed to parse inventory with '(\w+)' plugin: (.*)")
+    found = [m for m in map(pattern.search, warnings) if m]
+    for match in found:
+        if match.group(1) == plugin:
+            return match.group(2)
+    if found:
+        return found[0].group(2)
+    return str(exc).strip().splitlines()[0]
+
+
 def stack_hosts(path: Path, limit: str | None) -> list[str]:
     """Hosts of the stack's groups that the run will touch; errors when there are none."""
     # Fail on an inventory Ansible cannot parse instead of treating it as a host list.
@@ -30,29 +66,37 @@ def stack_hosts(path: Path, limit: str | None) -> list[str]:
     from ansible.inventory.manager import InventoryManager
     from ansible.parsing.dataloader import DataLoader
 
-    try:
-        manager = InventoryManager(loader=DataLoader(), sources=[str(path)])
-    except AnsibleError as exc:
-        first_line = str(exc).strip().splitlines()[0]
+    with _captured_stderr() as warnings:
+        try:
+            manager = InventoryManager(loader=DataLoader(), sources=[str(path)])
+            error = None
+        except AnsibleError as exc:
+            error = exc
+    if error is not None:
         raise LlmError(
-            f"inventory {path} cannot be read: {first_line}",
+            f"inventory {path} cannot be read: {_parse_reason(path, warnings, error)}",
             "fix the file (INI or YAML inventory format)",
-        ) from exc
+        )
 
-    pattern = ":".join(STACK_GROUPS)
-    in_stack = {h.name for h in manager.get_hosts(pattern)}
+    in_stack = {
+        host.name
+        for group in STACK_GROUPS
+        if group in manager.groups
+        for host in manager.groups[group].get_hosts()
+    }
     if not in_stack:
         raise LlmError(
             f"inventory {path} puts no host in any of the groups {', '.join(STACK_GROUPS)}",
             "add hosts to those groups (see inventories/ for examples)",
         )
     if limit:
-        manager.subset(limit)
-        selected = [h.name for h in manager.get_hosts(pattern)]
+        with _captured_stderr():
+            manager.subset(limit)
+            selected = {h.name for h in manager.get_hosts("all")} & in_stack
         if not selected:
             raise LlmError(
                 f"--limit {limit!r} matches no host of the stack in {path}",
                 f"hosts there: {', '.join(sorted(in_stack))}",
             )
-        return selected
+        return sorted(selected)
     return sorted(in_stack)

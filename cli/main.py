@@ -79,7 +79,7 @@ def llm() -> None:
 
 
 def main() -> None:
-    llm()
+    llm(prog_name="llm")
 
 
 if __name__ == "__main__":

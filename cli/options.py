@@ -67,7 +67,7 @@ def parse_extra_vars(values: tuple[str, ...]) -> dict[str, Any]:
             if not sep or not _VAR_NAME.match(key):
                 raise LlmError(
                     f"-e {raw!r} is not KEY=VALUE",
-                    "use -e name=value, -e @file.yml or -e '{\"name\": \"value\"}'",
+                    'use -e name=value, -e @file.yml or -e \'{"name": "value"}\'',
                 )
             merged[key] = value  # a string, as ansible-playbook -e key=value gives
     for key in merged:
@@ -81,7 +81,8 @@ def ansible_options(func: F) -> F:
 
     decorators = [
         click.option(
-            "-i", "--inventory",
+            "-i",
+            "--inventory",
             type=click.Path(dir_okay=True, path_type=Path),
             help="Inventory file (default: the stack's localhost inventory).",
         ),
@@ -89,10 +90,16 @@ def ansible_options(func: F) -> F:
         click.option("-C", "--check", is_flag=True, help="Show what would change; change nothing."),
         click.option("-D", "--diff", is_flag=True, help="Show the differences in changed files."),
         click.option(
-            "-e", "--extra-vars", "extra_vars", multiple=True, metavar="KEY=VALUE",
+            "-e",
+            "--extra-vars",
+            "extra_vars",
+            multiple=True,
+            metavar="KEY=VALUE",
             help="Set an Ansible variable (repeatable; @file.yml reads a file).",
         ),
-        click.option("-v", "--verbose", "verbosity", count=True, help="Ansible's own output (-vvv more)."),
+        click.option(
+            "-v", "--verbose", "verbosity", count=True, help="Ansible's own output (-vvv more)."
+        ),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)

@@ -78,13 +78,17 @@ def run(stack: StackDir, job: PlaybookRun, display: Any) -> int:
     """Run the playbook; returns the `llm` exit status (0, 1 or 130)."""
     import ansible_runner  # heavy: imported only when a playbook runs
 
+    stack.runs.mkdir(mode=0o700, parents=True, exist_ok=True)
     # The ansible-playbook that belongs to this Python, even when its venv is not activated.
     bin_dir = str(Path(sys.executable).parent)
     env = {
         "PATH": os.pathsep.join([bin_dir, os.environ.get("PATH", "")]),
         "ANSIBLE_COLLECTIONS_PATH": os.pathsep.join(
-            [str(collection.link_into(stack.runs / "collections")), os.path.expanduser(
-                "~/.ansible/collections"), "/usr/share/ansible/collections"]
+            [
+                str(collection.link_into(stack.runs / "collections")),
+                str(Path("~/.ansible/collections").expanduser()),
+                "/usr/share/ansible/collections",
+            ]
         ),
         "ANSIBLE_RETRY_FILES_ENABLED": "False",
         "ANSIBLE_FORCE_COLOR": "True" if display.console.is_terminal else "False",

@@ -81,7 +81,7 @@ def _write(path: Path, data: dict[str, str]) -> None:
         yaml.safe_dump(data, handle, default_flow_style=False, sort_keys=True)
         handle.flush()
         os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    tmp.replace(path)
 
 
 def ensure(path: Path) -> list[str]:

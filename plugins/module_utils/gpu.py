@@ -56,15 +56,17 @@ def pci_display_devices(sysfs_root="/sys"):
         vendor_id = (_read(os.path.join(path, "vendor")) or "").lower()
         driver_link = os.path.join(path, "driver")
         driver = os.path.basename(os.readlink(driver_link)) if os.path.islink(driver_link) else None
-        devices.append({
-            "address": address,
-            "vendor_id": vendor_id,
-            "vendor": PCI_VENDORS.get(vendor_id, "other"),
-            "device_id": (_read(os.path.join(path, "device")) or "").lower(),
-            "class": pci_class,
-            "driver": driver,
-            "boot_vga": _read(os.path.join(path, "boot_vga")) == "1",
-        })
+        devices.append(
+            {
+                "address": address,
+                "vendor_id": vendor_id,
+                "vendor": PCI_VENDORS.get(vendor_id, "other"),
+                "device_id": (_read(os.path.join(path, "device")) or "").lower(),
+                "class": pci_class,
+                "driver": driver,
+                "boot_vga": _read(os.path.join(path, "boot_vga")) == "1",
+            }
+        )
     return devices
 
 
@@ -88,7 +90,9 @@ def choose_vendor(devices, requested="auto"):
     count = sum(1 for d in devices if d["vendor"] == chosen)
     if len(present) > 1:
         return chosen, "%s chosen over %s (set the vendor explicitly to change)" % (
-            chosen, ", ".join(present[1:]))
+            chosen,
+            ", ".join(present[1:]),
+        )
     return chosen, "%d %s GPU(s) found" % (count, chosen)
 
 
@@ -103,6 +107,6 @@ def gpu_facts(sysfs_root="/sys", requested="auto"):
         "vendor": vendor,
         "reason": reason,
         "found": vendor != "none" and any(d["vendor"] == vendor for d in devices),
-        "driver_loaded": vendor != "none" and any(
-            d["vendor"] == vendor and d["driver"] in KERNEL_DRIVERS[vendor] for d in devices),
+        "driver_loaded": vendor != "none"
+        and any(d["vendor"] == vendor and d["driver"] in KERNEL_DRIVERS[vendor] for d in devices),
     }

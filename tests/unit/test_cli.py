@@ -1,0 +1,161 @@
+"""The `llm` command line through Click's CliRunner: no Ansible run needed."""
+
+from __future__ import annotations
+
+import stat
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from cli import __version__
+from cli.main import llm
+
+
+@pytest.fixture
+def runner(monkeypatch, tmp_path):
+    monkeypatch.delenv("LLM_STACK_DIR", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    return CliRunner()
+
+
+def run_llm(*args: str, env: dict | None = None, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        check=False,
+    )
+
+
+def test_version(runner):
+    result = runner.invoke(llm, ["--version"])
+    assert result.exit_code == 0
+    assert __version__ in result.output
+
+
+def test_help_lists_commands(runner):
+    result = runner.invoke(llm, ["--help"])
+    assert result.exit_code == 0
+    assert "init" in result.output and "install" in result.output
+
+
+def test_unknown_command_is_one_line_exit_2():
+    proc = run_llm("instal")
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "llm: error: No such command 'instal'. (see 'llm --help')"
+    ]
+    assert "Traceback" not in proc.stderr
+
+
+def test_help_does_not_import_ansible_runner_or_rich():
+    code = (
+        "import sys\n"
+        "from cli.main import llm\n"
+        "try:\n    llm(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('ansible', 'ansible_runner', 'rich') if m in sys.modules]\n"
+        "print('HEAVY:' + ','.join(heavy), file=sys.stderr)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "Commands:" in proc.stdout
+    assert proc.stderr.strip().splitlines()[-1] == "HEAVY:"
+
+
+def test_init_creates_the_stack(runner, tmp_path):
+    target = tmp_path / "stack"
+    result = runner.invoke(llm, ["init", "--dir", str(target)])
+    assert result.exit_code == 0, result.output
+    assert (target / "config.yml").is_file()
+    assert "[llm_ollama]" in (target / "inventory.ini").read_text()
+    assert stat.S_IMODE((target / "secrets.yml").stat().st_mode) == 0o600
+    assert stat.S_IMODE(target.stat().st_mode) == 0o700
+    assert "generated 7 secrets" in result.output
+
+
+def test_init_twice_keeps_secrets_and_edits(runner, tmp_path):
+    target = tmp_path / "stack"
+    runner.invoke(llm, ["init", "--dir", str(target)])
+    secrets_before = (target / "secrets.yml").read_bytes()
+    (target / "config.yml").write_text("preflight_data_path: /srv/llm\n")
+    result = runner.invoke(llm, ["init", "--dir", str(target)])
+    assert result.exit_code == 0
+    assert "kept the existing secrets" in result.output
+    assert (target / "secrets.yml").read_bytes() == secrets_before
+    assert (target / "config.yml").read_text() == "preflight_data_path: /srv/llm\n"
+
+
+def test_stack_dir_from_environment(runner, tmp_path, monkeypatch):
+    target = tmp_path / "from-env"
+    monkeypatch.setenv("LLM_STACK_DIR", str(target))
+    assert runner.invoke(llm, ["init"]).exit_code == 0
+    assert (target / "secrets.yml").exists()
+
+
+def test_stack_dir_default_is_under_xdg_config(runner, tmp_path):
+    assert runner.invoke(llm, ["init"]).exit_code == 0
+    assert (tmp_path / "xdg" / "llm-stack" / "inventory.ini").exists()
+
+
+@pytest.fixture
+def stack(runner, tmp_path):
+    target = tmp_path / "stack"
+    assert runner.invoke(llm, ["init", "--dir", str(target)]).exit_code == 0
+    return target
+
+
+def one_line_error(tmp_path, *args: str) -> str:
+    proc = run_llm(*args, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+def test_install_without_a_stack(tmp_path):
+    line = one_line_error(tmp_path, "install", "--dir", str(tmp_path / "nowhere"))
+    assert "no stack found" in line and "llm init" in line
+
+
+def test_install_with_a_missing_inventory(stack, tmp_path):
+    line = one_line_error(tmp_path, "install", "--dir", str(stack), "-i", "lab.ini")
+    assert "inventory file lab.ini not found" in line
+    assert not (stack / "runs" / "artifacts").exists()  # Ansible never ran
+
+
+def test_install_with_a_limit_matching_no_host(stack, tmp_path):
+    line = one_line_error(tmp_path, "install", "--dir", str(stack), "--limit", "lab-pc-99")
+    assert "--limit 'lab-pc-99' matches no host" in line and "localhost" in line
+    assert not (stack / "runs" / "artifacts").exists()
+
+
+def test_install_with_an_inventory_outside_the_stack_groups(stack, tmp_path):
+    inventory = tmp_path / "plain.ini"
+    inventory.write_text("[web]\nweb1 ansible_host=10.0.0.1\n")
+    line = one_line_error(tmp_path, "install", "--dir", str(stack), "-i", str(inventory))
+    assert "no host in any of the groups llm_ollama" in line
+
+
+def test_install_with_an_unreadable_inventory(stack, tmp_path):
+    inventory = tmp_path / "broken.yml"
+    inventory.write_text("all:\n  hosts: [unclosed\n")
+    line = one_line_error(tmp_path, "install", "--dir", str(stack), "-i", str(inventory))
+    assert "cannot be read" in line and "flow sequence" in line
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("novalue", "is not KEY=VALUE"), ("9x=1", "is not KEY=VALUE"), ("{bad", "not a valid JSON")],
+)
+def test_install_with_bad_extra_vars(stack, tmp_path, value, expected):
+    line = one_line_error(tmp_path, "install", "--dir", str(stack), "-e", value)
+    assert expected in line
+
+
+def test_unknown_option_is_one_line(stack, tmp_path):
+    line = one_line_error(tmp_path, "install", "--dir", str(stack), "--frobnicate")
+    assert "No such option '--frobnicate'" in line

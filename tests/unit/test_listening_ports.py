@@ -1,0 +1,44 @@
+"""The listening_ports module reads /proc/net/tcp{,6} itself."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+TCP = """\
+  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 00000000:0BB8 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1001 1
+   1: 0100007F:2CAA 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1002 1
+   2: 0100007F:E2A4 0100007F:2CAA 01 00000000:00000000 00:00000000 00000000     0        0 1003 1
+"""
+TCP6 = """\
+  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 00000000000000000000000001000000:0050 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2001 1
+"""
+
+
+@pytest.fixture
+def module(collections_dir):
+    return importlib.import_module("ansible_collections.local_llm.stack.plugins.modules.listening_ports")
+
+
+@pytest.fixture
+def proc(tmp_path):
+    (tmp_path / "net").mkdir()
+    (tmp_path / "net" / "tcp").write_text(TCP)
+    (tmp_path / "net" / "tcp6").write_text(TCP6)
+    fd = tmp_path / "4242" / "fd"
+    fd.mkdir(parents=True)
+    (tmp_path / "4242" / "comm").write_text("ollama\n")
+    (fd / "3").symlink_to("socket:[1002]")
+    return tmp_path
+
+
+def test_only_listening_sockets_with_decoded_addresses(module, proc):
+    found = {(s["address"], s["port"]) for s in module.listening_sockets(str(proc))}
+    assert found == {("0.0.0.0", 3000), ("127.0.0.1", 11434), ("::1", 80)}
+
+
+def test_owner_named_when_visible(module, proc):
+    assert module.socket_owners(str(proc)) == {"1002": "ollama"}
