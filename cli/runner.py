@@ -9,6 +9,7 @@ and the run directory's artifacts are rotated.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sys
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from types import FrameType
 from typing import Any
 
 from cli import collection
+from cli.errors import LlmError
 from cli.stack import StackDir
 
 KEEP_ARTIFACTS = 20
@@ -74,15 +76,33 @@ def _stack_vars_inventory(stack: StackDir) -> Path:
     return path
 
 
-def run(stack: StackDir, job: PlaybookRun, display: Any) -> int:
-    """Run the playbook; returns the `llm` exit status (0, 1 or 130)."""
-    import ansible_runner  # heavy: imported only when a playbook runs
+def _ansible_bin_dir(stack: StackDir) -> Path:
+    """A directory holding only a link to the ansible-playbook installed with this Python.
 
-    stack.runs.mkdir(mode=0o700, parents=True, exist_ok=True)
-    # The ansible-playbook that belongs to this Python, even when its venv is not activated.
-    bin_dir = str(Path(sys.executable).parent)
-    env = {
-        "PATH": os.pathsep.join([bin_dir, os.environ.get("PATH", "")]),
+    Put first on PATH, it makes runner use our Ansible even when the venv is not
+    activated, without redirecting anything else (python3 on a local
+    connection stays the host's own).
+    """
+    beside = Path(sys.executable).parent / "ansible-playbook"
+    found = str(beside) if beside.exists() else shutil.which("ansible-playbook")
+    if not found:
+        raise LlmError(
+            "ansible-playbook not found beside this Python or on PATH",
+            "reinstall local-llm-stack with pip: it depends on ansible",
+        )
+    bin_dir = stack.runs / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    link = bin_dir / "ansible-playbook"
+    if not (link.is_symlink() and str(link.readlink()) == found):
+        link.unlink(missing_ok=True)
+        link.symlink_to(found)
+    return bin_dir
+
+
+def _environment(stack: StackDir, color: bool) -> dict[str, str]:
+    """What ansible-playbook needs beyond the user's environment: our Ansible, our collection."""
+    return {
+        "PATH": os.pathsep.join([str(_ansible_bin_dir(stack)), os.environ.get("PATH", "")]),
         "ANSIBLE_COLLECTIONS_PATH": os.pathsep.join(
             [
                 str(collection.link_into(stack.runs / "collections")),
@@ -91,9 +111,17 @@ def run(stack: StackDir, job: PlaybookRun, display: Any) -> int:
             ]
         ),
         "ANSIBLE_RETRY_FILES_ENABLED": "False",
-        "ANSIBLE_FORCE_COLOR": "True" if display.console.is_terminal else "False",
-        "ANSIBLE_NOCOLOR": "False" if display.console.is_terminal else "True",
+        "ANSIBLE_FORCE_COLOR": str(color),
+        "ANSIBLE_NOCOLOR": str(not color),
     }
+
+
+def run(stack: StackDir, job: PlaybookRun, display: Any) -> int:
+    """Run the playbook; returns the `llm` exit status (0, 1 or 130)."""
+    import ansible_runner  # heavy: imported only when a playbook runs
+
+    stack.runs.mkdir(mode=0o700, parents=True, exist_ok=True)
+    env = _environment(stack, color=display.console.is_terminal)
     cmdline = [flag for flag, on in (("--check", job.check), ("--diff", job.diff)) if on]
     extravars = {"llm_stack_dir": str(stack.root), **job.extra_vars}
 

@@ -159,3 +159,18 @@ def test_install_with_bad_extra_vars(stack, tmp_path, value, expected):
 def test_unknown_option_is_one_line(stack, tmp_path):
     line = one_line_error(tmp_path, "install", "--dir", str(stack), "--frobnicate")
     assert "No such option '--frobnicate'" in line
+
+
+def test_first_ctrl_c_asks_to_stop_the_second_aborts():
+    import os
+    import signal
+
+    from cli.runner import _Interrupt
+
+    with _Interrupt() as interrupt:
+        assert interrupt.cancel() is False
+        os.kill(os.getpid(), signal.SIGINT)
+        assert interrupt.cancel() is True
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

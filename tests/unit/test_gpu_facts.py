@@ -25,16 +25,22 @@ LAYOUTS = {
     "nvidia_8gpu_nvswitch": [
         INTEL_BRIDGE,
         ASPEED_BMC_VGA,
-        *[(f"0000:{0x18 + i:02x}:00.0", "0x10de", "0x2330", "0x030200", "nvidia", False)
-          for i in range(8)],  # H100 SXM, 3D controller
-        *[(f"0000:{0xa0 + i:02x}:00.0", "0x10de", "0x22a3", "0x068000", None, False)
-          for i in range(4)],  # NVSwitch: a bridge, not a GPU
+        *[
+            (f"0000:{0x18 + i:02x}:00.0", "0x10de", "0x2330", "0x030200", "nvidia", False)
+            for i in range(8)
+        ],  # H100 SXM, 3D controller
+        *[
+            (f"0000:{0xA0 + i:02x}:00.0", "0x10de", "0x22a3", "0x068000", None, False)
+            for i in range(4)
+        ],  # NVSwitch: a bridge, not a GPU
     ],
     "amd_instinct": [
         INTEL_BRIDGE,
         ASPEED_BMC_VGA,
-        *[(f"0000:{0x10 + i:02x}:00.0", "0x1002", "0x74a1", "0x038000", "amdgpu", False)
-          for i in range(8)],  # MI300X, display controller
+        *[
+            (f"0000:{0x10 + i:02x}:00.0", "0x1002", "0x74a1", "0x038000", "amdgpu", False)
+            for i in range(8)
+        ],  # MI300X, display controller
         ("0000:0f:00.0", "0x1002", "0x14a0", "0x060400", "pcieport", False),  # AMD PCIe switch
     ],
     "laptop_apu_and_nvidia": [

@@ -1,5 +1,7 @@
 """The listening_ports module reads /proc/net/tcp{,6} itself."""
 
+# ruff: noqa: E501  (the /proc tables below are verbatim kernel output)
+
 from __future__ import annotations
 
 import importlib
@@ -20,7 +22,8 @@ TCP6 = """\
 
 @pytest.fixture
 def module(collections_dir):
-    return importlib.import_module("ansible_collections.local_llm.stack.plugins.modules.listening_ports")
+    name = "ansible_collections.local_llm.stack.plugins.modules.listening_ports"
+    return importlib.import_module(name)
 
 
 @pytest.fixture

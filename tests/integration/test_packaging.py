@@ -1,0 +1,156 @@
+"""The product as users get it: a wheel in a fresh virtual environment, and the
+collection built by ansible-galaxy. Slow (a fresh venv installs Ansible), so
+these run once per test run, from a directory outside the checkout.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.integration
+
+LOCAL_INVENTORY = (
+    "[llm_ollama]\n"
+    "localhost ansible_connection=local"
+    ' ansible_python_interpreter="{{ ansible_playbook_python }}"\n'
+)
+
+
+def run(*args: str | Path, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
+
+
+@pytest.fixture(scope="module")
+def installed_llm(tmp_path_factory) -> Path:
+    """`pip install` of the built wheel into a new venv; returns its `llm`."""
+    work = tmp_path_factory.mktemp("wheel")
+    built = run(
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "--no-deps",
+        "--no-build-isolation",
+        "-w",
+        work / "dist",
+        REPO,
+        cwd=work,
+    )
+    assert built.returncode == 0, built.stderr
+    wheel = next((work / "dist").glob("local_llm_stack-*.whl"))
+    venv = work / "venv"
+    assert run(sys.executable, "-m", "venv", venv, cwd=work).returncode == 0
+    pip = run(venv / "bin" / "pip", "install", "-q", wheel, cwd=work)
+    assert pip.returncode == 0, pip.stderr
+    return venv / "bin" / "llm"
+
+
+def clean_env(tmp: Path) -> dict:
+    """No venv on PATH, no stack directory inherited: as a user's fresh shell."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LLM_", "VIRTUAL_ENV"))}
+    env["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    env["HOME"] = str(tmp)
+    return env
+
+
+def test_wheel_carries_the_collection(installed_llm):
+    site = next(installed_llm.parent.parent.glob("lib/python*/site-packages"))
+    collection = site / "cli" / "collection"
+    for part in (
+        "galaxy.yml",
+        "playbooks/install.yml",
+        "roles/preflight/tasks/main.yml",
+        "plugins/modules/gpu_facts.py",
+        "plugins/module_utils/gpu.py",
+    ):
+        assert (collection / part).is_file(), part
+
+
+def test_installed_llm_works_from_any_directory(installed_llm, tmp_path):
+    env = clean_env(tmp_path)
+    version = run(installed_llm, "--version", cwd=tmp_path, env=env)
+    assert version.returncode == 0 and "llm, version" in version.stdout
+    assert run(installed_llm, "--help", cwd=tmp_path, env=env).returncode == 0
+
+    stack = tmp_path / "stack"
+    init = run(installed_llm, "init", "--dir", stack, cwd=tmp_path, env=env)
+    assert init.returncode == 0, init.stderr
+    (stack / "inventory.ini").write_text(LOCAL_INVENTORY)
+
+    check = run(installed_llm, "install", "--check", "--dir", stack, cwd=tmp_path, env=env)
+    # Preflight ran on this machine: either it is fit (0) or its findings are listed (1).
+    assert check.returncode in (0, 1), check.stdout + check.stderr
+    assert "Traceback" not in check.stdout + check.stderr
+    assert "Recap" in check.stdout and "localhost" in check.stdout
+    if check.returncode == 1:
+        assert "localhost: Report every preflight finding:" in check.stdout
+    # Runner artifacts landed in the stack, and no secret reached them.
+    artifacts = stack / "runs" / "artifacts"
+    assert any(artifacts.iterdir())
+    secrets = [
+        line.split(": ", 1)[1]
+        for line in (stack / "secrets.yml").read_text().splitlines()
+        if ": " in line and not line.startswith("#")
+    ]
+    for path in artifacts.rglob("*"):
+        if path.is_file():
+            text = path.read_text(errors="replace")
+            assert not any(secret in text for secret in secrets), path
+
+
+def test_galaxy_build_installs_and_runs_by_fqcn(tmp_path):
+    bin_dir = Path(sys.executable).parent
+    built = run(
+        bin_dir / "ansible-galaxy",
+        "collection",
+        "build",
+        "--output-path",
+        tmp_path / "out",
+        REPO,
+        cwd=tmp_path,
+    )
+    assert built.returncode == 0, built.stderr
+    tarball = next((tmp_path / "out").glob("local_llm-stack-*.tar.gz"))
+    installed = run(
+        bin_dir / "ansible-galaxy",
+        "collection",
+        "install",
+        "--force",
+        "--no-deps",
+        "--offline",
+        "-p",
+        tmp_path / "collections",
+        tarball,
+        cwd=tmp_path,
+    )
+    assert installed.returncode == 0, installed.stderr
+    root = tmp_path / "collections" / "ansible_collections" / "local_llm" / "stack"
+    assert (root / "roles" / "preflight" / "meta" / "argument_specs.yml").is_file()
+    assert not (root / "tests").exists() and not (root / "cli").exists()
+
+    (tmp_path / "inv.ini").write_text(LOCAL_INVENTORY)
+    env = {
+        **os.environ,
+        "ANSIBLE_COLLECTIONS_PATH": str(tmp_path / "collections"),
+        "ANSIBLE_NOCOLOR": "1",
+    }
+    play = run(
+        bin_dir / "ansible-playbook",
+        "local_llm.stack.install",
+        "-i",
+        tmp_path / "inv.ini",
+        "--check",
+        cwd=tmp_path,
+        env=env,
+    )
+    assert "Detect GPUs from sysfs PCI devices" in play.stdout, play.stdout + play.stderr
+    assert "PLAY RECAP" in play.stdout
