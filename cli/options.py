@@ -33,6 +33,7 @@ def stack_dir_option(func: F) -> F:
 class AnsibleOptions:
     inventory: Path | None
     limit: str | None
+    tags: list[str]
     check: bool
     diff: bool
     extra_vars: dict[str, Any]
@@ -77,7 +78,7 @@ def parse_extra_vars(values: tuple[str, ...]) -> dict[str, Any]:
 
 
 def ansible_options(func: F) -> F:
-    """--inventory, --limit, --check, --diff, -e and -v, collected into `ansible`."""
+    """--inventory, --limit, --tags, --check, --diff, -e and -v for every playbook command."""
 
     decorators = [
         click.option(
@@ -87,6 +88,9 @@ def ansible_options(func: F) -> F:
             help="Inventory file (default: the stack's localhost inventory).",
         ),
         click.option("-l", "--limit", metavar="PATTERN", help="Only these hosts or groups."),
+        click.option(
+            "-t", "--tags", multiple=True, metavar="TAG", help="Only tasks tagged TAG (repeatable)."
+        ),
         click.option("-C", "--check", is_flag=True, help="Show what would change; change nothing."),
         click.option("-D", "--diff", is_flag=True, help="Show the differences in changed files."),
         click.option(
@@ -109,6 +113,7 @@ def ansible_options(func: F) -> F:
 def collect_ansible_options(
     inventory: Path | None,
     limit: str | None,
+    tags: tuple[str, ...],
     check: bool,
     diff: bool,
     extra_vars: tuple[str, ...],
@@ -117,6 +122,7 @@ def collect_ansible_options(
     return AnsibleOptions(
         inventory=inventory,
         limit=limit,
+        tags=[t for tag in tags for t in tag.split(",") if t],
         check=check,
         diff=diff,
         extra_vars=parse_extra_vars(extra_vars),

@@ -36,6 +36,7 @@ def install(stack_dir: Path | None, **ansible_args: object) -> int:
         playbook="install",
         inventory=inventory_path,
         limit=opts.limit,
+        tags=opts.tags,
         check=opts.check,
         diff=opts.diff,
         verbosity=opts.verbosity,
