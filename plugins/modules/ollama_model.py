@@ -1,0 +1,140 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: local-llm-stack developers
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: ollama_model
+short_description: Make sure an Ollama server has (or has not) a model
+description:
+  - Idempotent: a model already present is not pulled again; one absent is not deleted.
+  - Pulls through Ollama's API, which resumes a partial download; a stalled or
+    broken pull is retried.
+  - Supports check mode and diff mode.
+options:
+  name:
+    description: Model name as C(ollama pull) takes it, e.g. C(llama3.2), C(qwen2.5:7b).
+    type: str
+    required: true
+  state:
+    description: Whether the model should be on the server.
+    type: str
+    choices: [present, absent]
+    default: present
+  url:
+    description: Base URL of the Ollama API.
+    type: str
+    default: http://127.0.0.1:11434
+  timeout:
+    description: Seconds without progress before a pull counts as stalled.
+    type: int
+    default: 300
+  retries:
+    description: How many times a failed or stalled pull is retried.
+    type: int
+    default: 3
+author:
+  - local-llm-stack developers
+"""
+
+EXAMPLES = r"""
+- name: Serve llama3.2
+  local_llm.stack.ollama_model:
+    name: llama3.2
+
+- name: Remove an old model
+  local_llm.stack.ollama_model:
+    name: mistral:7b
+    state: absent
+"""
+
+RETURN = r"""
+model:
+  description: The model's canonical name (with its tag).
+  type: str
+  returned: always
+bytes:
+  description: Bytes of the model's layers (pulled, or already present).
+  type: int
+  returned: always
+attempts:
+  description: Pull attempts made (0 when nothing was pulled).
+  type: int
+  returned: always
+"""
+
+import socket
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
+from ansible_collections.local_llm.stack.plugins.module_utils import ollama
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            name=dict(type="str", required=True),
+            state=dict(type="str", default="present", choices=["present", "absent"]),
+            url=dict(type="str", default="http://127.0.0.1:11434"),
+            timeout=dict(type="int", default=300),
+            retries=dict(type="int", default=3),
+        ),
+        supports_check_mode=True,
+    )
+    name, state, url = module.params["name"], module.params["state"], module.params["url"]
+    if not ollama.valid_model_name(name):
+        module.fail_json(msg="%r is not a valid Ollama model name (expected model[:tag], "
+                             "e.g. llama3.2 or qwen2.5:7b)" % name)
+    model = ollama.canonical(name)
+    try:
+        present = ollama.installed(url, timeout=30)
+    except (URLError, socket.error, ValueError) as exc:
+        module.fail_json(msg="cannot reach Ollama at %s: %s" % (url, exc))
+
+    wanted = state == "present"
+    has = model in present
+    result = dict(changed=has != wanted, model=model, bytes=present.get(model, 0), attempts=0)
+    if module._diff:
+        result["diff"] = dict(before={"models": sorted(present)},
+                              after={"models": sorted((set(present) | {model}) if wanted
+                                                      else (set(present) - {model}))})
+    if not result["changed"] or module.check_mode:
+        module.exit_json(**result)
+
+    if not wanted:
+        try:
+            ollama.delete(url, model)
+        except (URLError, HTTPError, socket.error) as exc:
+            module.fail_json(msg="deleting %s failed: %s" % (model, exc), **result)
+        module.exit_json(**result)
+
+    last_error = None
+    for attempt in range(1, module.params["retries"] + 2):
+        result["attempts"] = attempt
+        try:
+            result["bytes"] = ollama.pull(url, model, timeout=module.params["timeout"])
+            module.exit_json(**result)
+        except RuntimeError as exc:
+            # Ollama refused (unknown model, no space): retrying will not help.
+            module.fail_json(msg="pulling %s failed: %s" % (model, exc), **result)
+        except HTTPError as exc:
+            try:
+                detail = exc.read().decode("utf-8", "replace")
+            except Exception:  # noqa: BLE001 - best effort to show Ollama's words
+                detail = str(exc)
+            module.fail_json(msg="pulling %s failed: %s" % (model, detail), **result)
+        except (URLError, socket.error) as exc:
+            last_error = exc  # stalled or dropped: Ollama resumes where it stopped
+            time.sleep(min(2 ** attempt, 30))
+    module.fail_json(msg="pulling %s stalled %d times, last: %s"
+                         % (model, result["attempts"], last_error), **result)
+
+
+if __name__ == "__main__":
+    main()
