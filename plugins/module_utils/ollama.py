@@ -56,8 +56,9 @@ def pull(base_url, name, timeout=300):
     Raises RuntimeError with Ollama's own error message when the pull fails.
     """
     totals = {}
-    with _call(base_url.rstrip("/") + "/api/pull", "POST", {"model": name, "stream": True},
-               timeout=timeout) as response:
+    with _call(
+        base_url.rstrip("/") + "/api/pull", "POST", {"model": name, "stream": True}, timeout=timeout
+    ) as response:
         for raw in response:
             if not raw.strip():
                 continue

@@ -89,8 +89,10 @@ def main():
     )
     name, state, url = module.params["name"], module.params["state"], module.params["url"]
     if not ollama.valid_model_name(name):
-        module.fail_json(msg="%r is not a valid Ollama model name (expected model[:tag], "
-                             "e.g. llama3.2 or qwen2.5:7b)" % name)
+        module.fail_json(
+            msg="%r is not a valid Ollama model name (expected model[:tag], "
+            "e.g. llama3.2 or qwen2.5:7b)" % name
+        )
     model = ollama.canonical(name)
     try:
         present = ollama.installed(url, timeout=30)
@@ -101,9 +103,12 @@ def main():
     has = model in present
     result = dict(changed=has != wanted, model=model, bytes=present.get(model, 0), attempts=0)
     if module._diff:
-        result["diff"] = dict(before={"models": sorted(present)},
-                              after={"models": sorted((set(present) | {model}) if wanted
-                                                      else (set(present) - {model}))})
+        result["diff"] = dict(
+            before={"models": sorted(present)},
+            after={
+                "models": sorted((set(present) | {model}) if wanted else (set(present) - {model}))
+            },
+        )
     if not result["changed"] or module.check_mode:
         module.exit_json(**result)
 
@@ -126,14 +131,16 @@ def main():
         except HTTPError as exc:
             try:
                 detail = exc.read().decode("utf-8", "replace")
-            except Exception:  # noqa: BLE001 - best effort to show Ollama's words
+            except Exception:  # best effort to show Ollama's own words
                 detail = str(exc)
             module.fail_json(msg="pulling %s failed: %s" % (model, detail), **result)
         except (URLError, socket.error) as exc:
             last_error = exc  # stalled or dropped: Ollama resumes where it stopped
-            time.sleep(min(2 ** attempt, 30))
-    module.fail_json(msg="pulling %s stalled %d times, last: %s"
-                         % (model, result["attempts"], last_error), **result)
+            time.sleep(min(2**attempt, 30))
+    module.fail_json(
+        msg="pulling %s stalled %d times, last: %s" % (model, result["attempts"], last_error),
+        **result,
+    )
 
 
 if __name__ == "__main__":

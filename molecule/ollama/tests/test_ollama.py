@@ -12,7 +12,9 @@ def api(host, path):
 def test_container_is_healthy_and_restarts(host):
     state = json.loads(host.check_output("docker inspect llm-ollama --format '{{json .State}}'"))
     assert state["Health"]["Status"] == "healthy"
-    policy = host.check_output("docker inspect llm-ollama --format '{{.HostConfig.RestartPolicy.Name}}'")
+    policy = host.check_output(
+        "docker inspect llm-ollama --format '{{.HostConfig.RestartPolicy.Name}}'"
+    )
     assert policy == "unless-stopped"
 
 

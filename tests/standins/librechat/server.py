@@ -19,18 +19,24 @@ import sys
 import urllib.parse
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import yaml
 
-REQUIRED = {"CREDS_KEY": r"[0-9a-f]{64}", "CREDS_IV": r"[0-9a-f]{32}",
-            "JWT_SECRET": r".{32,}", "JWT_REFRESH_SECRET": r".{32,}"}
+REQUIRED = {
+    "CREDS_KEY": r"[0-9a-f]{64}",
+    "CREDS_IV": r"[0-9a-f]{32}",
+    "JWT_SECRET": r".{32,}",
+    "JWT_REFRESH_SECRET": r".{32,}",
+}
 
 
 def read_env():
     env = {}
-    if os.path.exists("/app/.env"):
-        for line in open("/app/.env"):
-            line = line.strip()
+    dotenv = Path("/app/.env")
+    if dotenv.exists():
+        for raw in dotenv.read_text().splitlines():
+            line = raw.strip()
             if line and not line.startswith("#") and "=" in line:
                 key, value = line.split("=", 1)
                 env[key] = value.strip().strip('"')
@@ -39,12 +45,13 @@ def read_env():
 
 
 def config_problems(env):
-    problems = [f"{k} must match {p}" for k, p in REQUIRED.items()
-                if not re.fullmatch(p, env.get(k, ""))]
+    problems = [
+        f"{k} must match {p}" for k, p in REQUIRED.items() if not re.fullmatch(p, env.get(k, ""))
+    ]
     try:
-        config = yaml.safe_load(open("/app/librechat.yaml"))
+        config = yaml.safe_load(Path("/app/librechat.yaml").read_text())
     except (OSError, yaml.YAMLError) as exc:
-        return problems + [f"librechat.yaml: {exc}"], {}
+        return [*problems, f"librechat.yaml: {exc}"], {}
     for endpoint in (config.get("endpoints") or {}).get("custom") or []:
         for key in ("name", "apiKey", "baseURL", "models"):
             if key not in endpoint:
@@ -58,9 +65,16 @@ def mongo(env, request):
     auth_db = dict(urllib.parse.parse_qsl(uri.query)).get("authSource", db)
     with socket.create_connection((uri.hostname, uri.port or 27017), timeout=5) as conn:
         stream = conn.makefile("rw")
-        for message in ({"auth": {"user": urllib.parse.unquote(uri.username or ""),
-                                  "password": urllib.parse.unquote(uri.password or ""),
-                                  "db": auth_db}}, dict(request, db=db)):
+        for message in (
+            {
+                "auth": {
+                    "user": urllib.parse.unquote(uri.username or ""),
+                    "password": urllib.parse.unquote(uri.password or ""),
+                    "db": auth_db,
+                }
+            },
+            dict(request, db=db),
+        ):
             stream.write(json.dumps(message) + "\n")
             stream.flush()
             reply = json.loads(stream.readline())
@@ -121,5 +135,6 @@ class Handler(BaseHTTPRequestHandler):
 
 if __name__ == "__main__":
     env = read_env()
-    ThreadingHTTPServer((env.get("HOST", "0.0.0.0"), int(env.get("PORT", "3080"))),
-                        Handler).serve_forever()
+    ThreadingHTTPServer(
+        (env.get("HOST", "0.0.0.0"), int(env.get("PORT", "3080"))), Handler
+    ).serve_forever()

@@ -47,7 +47,9 @@ def initialise():
     if any("createUser" in s.read_text() for s in scripts):
         db = os.environ["MONGO_APP_DATABASE"]
         users.setdefault(db, {})[os.environ["MONGO_APP_USERNAME"]] = {
-            "password": os.environ["MONGO_APP_PASSWORD"], "root": False}
+            "password": os.environ["MONGO_APP_PASSWORD"],
+            "root": False,
+        }
     save({"users": users, "data": {}})
 
 
@@ -75,9 +77,17 @@ class Handler(socketserver.StreamRequestHandler):
                 elif session is None:
                     reply = {"ok": 0, "code": 13, "errmsg": "command requires authentication"}
                 elif not session[2] and request.get("db") != session[0]:
-                    reply = {"ok": 0, "code": 13, "errmsg": "not authorized on %s" % request.get("db")}
+                    reply = {
+                        "ok": 0,
+                        "code": 13,
+                        "errmsg": f"not authorized on {request.get('db')}",
+                    }
                 elif "insert" in request:
-                    coll = state["data"].setdefault(request["db"], {}).setdefault(request["insert"], [])
+                    coll = (
+                        state["data"]
+                        .setdefault(request["db"], {})
+                        .setdefault(request["insert"], [])
+                    )
                     coll.append(request["doc"])
                     save(state)
                     reply = {"ok": 1, "n": 1}

@@ -56,8 +56,16 @@ def model_list():
         size = sum(layer["size"] for layer in data["layers"])
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         mtime = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(path.stat().st_mtime))
-        out.append({"name": name, "model": name, "size": size, "digest": digest,
-                    "modified_at": mtime, "details": {"format": "gguf", "family": "standin"}})
+        out.append(
+            {
+                "name": name,
+                "model": name,
+                "size": size,
+                "digest": digest,
+                "modified_at": mtime,
+                "details": {"format": "gguf", "family": "standin"},
+            }
+        )
     return out
 
 
@@ -98,8 +106,10 @@ class Handler(BaseHTTPRequestHandler):
         elif self.path == "/api/ps":
             self._json(200, {"models": []})
         elif self.path == "/v1/models":
-            data = [{"id": m["name"], "object": "model", "created": 0, "owned_by": "library"}
-                    for m in model_list()]
+            data = [
+                {"id": m["name"], "object": "model", "created": 0, "owned_by": "library"}
+                for m in model_list()
+            ]
             self._json(200, {"object": "list", "data": data})
         elif self.path == "/standin/env":
             self._json(200, {k: v for k, v in os.environ.items() if k.startswith("OLLAMA_")})
@@ -124,11 +134,19 @@ class Handler(BaseHTTPRequestHandler):
             body = self._body()
             known = {m["name"] for m in model_list()}
             if body.get("model") not in known and f"{body.get('model')}:latest" not in known:
-                return self._json(404, {"error": {"message": f"model '{body.get('model')}' not found"}})
+                return self._json(
+                    404, {"error": {"message": f"model '{body.get('model')}' not found"}}
+                )
             reply = {"role": "assistant", "content": "stand-in reply"}
-            return self._json(200, {"id": "chatcmpl-standin", "object": "chat.completion",
-                                    "model": body.get("model"),
-                                    "choices": [{"index": 0, "message": reply, "finish_reason": "stop"}]})
+            return self._json(
+                200,
+                {
+                    "id": "chatcmpl-standin",
+                    "object": "chat.completion",
+                    "model": body.get("model"),
+                    "choices": [{"index": 0, "message": reply, "finish_reason": "stop"}],
+                },
+            )
         return self._json(404, {"error": "not found"})
 
     def _pull(self, body):
@@ -137,21 +155,44 @@ class Handler(BaseHTTPRequestHandler):
         registry, namespace, model, tag = split_name(name)
         if model.startswith("missing"):
             return self._json(500, {"error": "pull model manifest: file does not exist"})
-        content = hashlib.sha256(f"{registry}/{namespace}/{model}:{tag}".encode()).digest() * (BLOB_SIZE // 32)
+        content = hashlib.sha256(f"{registry}/{namespace}/{model}:{tag}".encode()).digest() * (
+            BLOB_SIZE // 32
+        )
         digest = "sha256:" + hashlib.sha256(content).hexdigest()
         blob = MODELS / "blobs" / digest.replace(":", "-")
         blob.parent.mkdir(parents=True, exist_ok=True)
         events = [{"status": "pulling manifest"}]
         for done in range(0, BLOB_SIZE + 1, BLOB_SIZE // 4):
-            events.append({"status": f"pulling {digest[7:19]}", "digest": digest,
-                           "total": BLOB_SIZE, "completed": done})
+            events.append(
+                {
+                    "status": f"pulling {digest[7:19]}",
+                    "digest": digest,
+                    "total": BLOB_SIZE,
+                    "completed": done,
+                }
+            )
         blob.write_bytes(content)
         manifest = MODELS / "manifests" / registry / namespace / model / tag
         manifest.parent.mkdir(parents=True, exist_ok=True)
-        manifest.write_text(json.dumps({"schemaVersion": 2, "layers": [
-            {"mediaType": "application/vnd.ollama.image.model", "digest": digest, "size": BLOB_SIZE}]}))
-        events += [{"status": "verifying sha256 digest"}, {"status": "writing manifest"},
-                   {"status": "success"}]
+        manifest.write_text(
+            json.dumps(
+                {
+                    "schemaVersion": 2,
+                    "layers": [
+                        {
+                            "mediaType": "application/vnd.ollama.image.model",
+                            "digest": digest,
+                            "size": BLOB_SIZE,
+                        }
+                    ],
+                }
+            )
+        )
+        events += [
+            {"status": "verifying sha256 digest"},
+            {"status": "writing manifest"},
+            {"status": "success"},
+        ]
         if not stream:
             return self._json(200, {"status": "success"})
         self.send_response(200)

@@ -1,0 +1,82 @@
+"""One machine, whole stack: what a user opening LibreChat relies on."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+CONTAINERS = ("llm-ollama", "llm-mongodb", "llm-librechat")
+
+
+def health(host, name):
+    return host.check_output(f"docker inspect {name} --format '{{{{.State.Health.Status}}}}'")
+
+
+@pytest.mark.parametrize("name", CONTAINERS)
+def test_every_service_runs_and_is_healthy(host, name):
+    assert health(host, name) == "healthy"
+
+
+def test_librechat_answers_on_every_interface(host):
+    assert host.socket("tcp://0.0.0.0:3080").is_listening
+    assert host.check_output("curl -fsS http://127.0.0.1:3080/health") == "OK"
+
+
+def test_ollama_and_mongodb_are_not_on_a_public_interface(host):
+    listening = host.socket.get_listening_sockets()
+    assert "tcp://127.0.0.1:11434" in listening
+    assert not [s for s in listening if s.endswith(":11434") and "127.0.0.1" not in s]
+    assert not [s for s in listening if s.endswith(":27017")]
+
+
+def test_secret_files_are_private(host):
+    for path in ("/opt/llm-stack/librechat/.env", "/opt/llm-stack/mongodb/mongodb.env"):
+        f = host.file(path)
+        assert (f.mode, f.user) == (0o600, "root"), path
+
+
+def test_librechat_yaml_has_the_ollama_endpoint(host):
+    config = yaml.safe_load(host.file("/opt/llm-stack/librechat/librechat.yaml").content_string)
+    (endpoint,) = config["endpoints"]["custom"]
+    assert endpoint["name"] == "Ollama"
+    assert endpoint["baseURL"] == "http://ollama:11434/v1/"
+    assert endpoint["models"]["fetch"] is True
+    assert endpoint["titleModel"] == "current_model"
+
+
+def test_librechat_fetches_the_models_ollama_serves(host):
+    models = json.loads(host.check_output("curl -fsS http://127.0.0.1:3080/api/models"))
+    assert models == {"Ollama": ["llama3.2:latest"]}
+
+
+def test_registration_follows_the_setting(host):
+    config = json.loads(host.check_output("curl -fsS http://127.0.0.1:3080/api/config"))
+    assert config["registrationEnabled"] is False
+
+
+def test_chat_data_survives_compose_down_and_up(host):
+    post = (
+        "curl -fsS -X POST -H 'Content-Type: application/json' "
+        '-d \'{"title": "survives restarts"}\' http://127.0.0.1:3080/api/standin/conversations'
+    )
+    host.check_output(post)
+    for project in ("librechat", "mongodb"):
+        host.check_output(f"docker compose --project-directory /opt/llm-stack/{project} down")
+    for project in ("mongodb", "librechat"):
+        host.check_output(
+            f"docker compose --project-directory /opt/llm-stack/{project} up -d --wait"
+        )
+    stored = json.loads(
+        host.check_output(
+            "curl -fsS --retry 10 --retry-all-errors --retry-delay 2 "
+            "http://127.0.0.1:3080/api/standin/conversations"
+        )
+    )
+    assert {"title": "survives restarts"} in stored
+
+
+def test_generated_compose_projects_pass_docker_compose_config(host):
+    for project in ("ollama", "mongodb", "librechat"):
+        assert host.run(f"docker compose -f /opt/llm-stack/{project}/compose.yml config -q").rc == 0
