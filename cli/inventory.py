@@ -78,16 +78,22 @@ def stack_hosts(path: Path, limit: str | None) -> list[str]:
             "fix the file (INI or YAML inventory format)",
         )
 
-    in_stack = {
-        host.name
-        for group in STACK_GROUPS
+    members = {
+        group: [h.name for h in manager.groups[group].get_hosts()]
         if group in manager.groups
-        for host in manager.groups[group].get_hosts()
+        else []
+        for group in STACK_GROUPS
     }
+    in_stack = {host for hosts in members.values() for host in hosts}
     if not in_stack:
         raise LlmError(
             f"inventory {path} puts no host in any of the groups {', '.join(STACK_GROUPS)}",
             "add hosts to those groups (see inventories/ for examples)",
+        )
+    if members["llm_chat"] and not members["llm_ollama"]:
+        raise LlmError(
+            f"inventory {path} has chat hosts but no host in llm_ollama for LibreChat to use",
+            "add at least one Ollama host to the llm_ollama group",
         )
     if limit:
         with _captured_stderr():

@@ -1,0 +1,148 @@
+"""`llm install` refuses bad settings in its first play, before any host changes.
+
+Runs against this machine in --check mode, so even a regression cannot change
+it; the assertions show the run stopped at the checks with a clear message.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+LOCAL = (
+    'localhost ansible_connection=local ansible_python_interpreter="{{ ansible_playbook_python }}"'
+)
+ALL_IN_ONE = f"[llm_ollama]\n{LOCAL}\n\n[llm_chat]\nlocalhost\n"
+CHAT_ONLY = f"[llm_chat]\n{LOCAL}\n"
+# This machine is not what is under test: relax the host checks.
+RELAXED = [
+    "-e",
+    "preflight_min_free_disk_gb=1",
+    "-e",
+    "preflight_min_memory_mb=1",
+    "-e",
+    "preflight_require_time_sync=false",
+    "-e",
+    '{"preflight_ports_by_group": {}}',
+]
+
+
+@pytest.fixture
+def stack(tmp_path):
+    target = tmp_path / "stack"
+    subprocess.run(
+        [sys.executable, "-m", "cli.main", "init", "--dir", str(target)],
+        check=True,
+        capture_output=True,
+    )
+    return target
+
+
+def install(stack: Path, inventory: str, *extra: str) -> subprocess.CompletedProcess:
+    (stack / "lab.ini").write_text(inventory)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cli.main",
+            "install",
+            "--check",
+            "--dir",
+            str(stack),
+            "-i",
+            str(stack / "lab.ini"),
+            *RELAXED,
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+    )
+
+
+def assert_stopped_at_the_checks(result: subprocess.CompletedProcess, message: str) -> None:
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert message in output, output
+    assert "Traceback" not in output
+    # The host dropped out in the first play: the later plays found no host to run on.
+    assert "PLAY Check every host and every setting before changing anything" in output
+    assert "PLAY Install the container runtime" not in output
+
+
+def test_invalid_model_name(stack):
+    result = install(stack, ALL_IN_ONE, "-e", '{"ollama_models": ["llama3.2", "bad name!"]}')
+    assert_stopped_at_the_checks(result, "Not valid Ollama model names")
+    assert "bad name!" in result.stdout and "llama3.2," not in result.stdout
+
+
+def test_port_out_of_range(stack):
+    result = install(stack, ALL_IN_ONE, "-e", "ollama_port=70000")
+    assert_stopped_at_the_checks(result, "ollama_port 70000 is not a port (1-65535)")
+
+
+def test_librechat_port_out_of_range(stack):
+    result = install(stack, ALL_IN_ONE, "-e", "librechat_port=0")
+    assert_stopped_at_the_checks(result, "librechat_port 0 is not a port (1-65535)")
+
+
+def test_missing_secret(stack):
+    secrets = stack / "secrets.yml"
+    data = yaml.safe_load(secrets.read_text())
+    del data["librechat_jwt_secret"]
+    secrets.write_text(yaml.safe_dump(data))
+    result = install(stack, ALL_IN_ONE)
+    assert_stopped_at_the_checks(result, "librechat_jwt_secret is missing")
+
+
+def test_chat_host_without_any_ollama_host_is_refused_before_ansible(stack):
+    result = install(stack, CHAT_ONLY)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "has chat hosts but no host in llm_ollama" in result.stderr
+    assert not (stack / "runs" / "artifacts").exists()
+
+
+def test_chat_host_without_any_ollama_host_without_the_cli(stack, tmp_path):
+    """The playbook itself refuses too, for users of the bare collection."""
+    (tmp_path / "lab.ini").write_text(CHAT_ONLY)
+    bin_dir = Path(sys.executable).parent
+    result = subprocess.run(
+        [
+            bin_dir / "ansible-playbook",
+            "playbooks/install.yml",
+            "--check",
+            "-i",
+            tmp_path / "lab.ini",
+            "-e",
+            f"@{stack / 'secrets.yml'}",  # as a bare-collection user passes vaulted secrets
+            *RELAXED,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "the inventory group llm_ollama has no hosts" in result.stdout, result.stdout
+    assert "PLAY [Install the container runtime]" not in result.stdout  # no host left to run it
+    assert "Install the Docker packages" not in result.stdout
+
+
+def test_secret_values_never_reach_the_output_or_the_artifacts(stack):
+    result = install(stack, ALL_IN_ONE, "-v", "-e", "ollama_port=70000")
+    secrets = yaml.safe_load((stack / "secrets.yml").read_text()).values()
+    assert result.returncode == 1
+    for secret in secrets:
+        assert secret not in result.stdout + result.stderr
+    for path in (stack / "runs" / "artifacts").rglob("*"):
+        if path.is_file():
+            text = path.read_text(errors="replace")
+            assert not any(secret in text for secret in secrets), path
