@@ -1,0 +1,91 @@
+"""The librechat.yaml the role writes passes LibreChat's own published schema.
+
+The schema is the zod `configSchema` of the npm package librechat-data-provider,
+pinned in tests/schema/package.json (scripts/test runs `npm ci` there).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+SCHEMA_DIR = REPO / "tests" / "schema"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def schema_installed():
+    if not (SCHEMA_DIR / "node_modules" / "librechat-data-provider").is_dir():
+        pytest.fail("run 'npm ci' in tests/schema first (scripts/test does)")
+    if not shutil.which("node"):
+        pytest.fail("node is needed to run LibreChat's schema (apt-get install nodejs)")
+
+
+def render(tmp_path: Path, endpoints: list[dict], models: list[str]) -> Path:
+    out = tmp_path / "librechat.yaml"
+    extra = json.dumps({"out": str(out), "endpoints": endpoints, "models": models})
+    result = subprocess.run(
+        [
+            Path(sys.executable).parent / "ansible-playbook",
+            "-i",
+            "localhost,",
+            "tests/fixtures/render_librechat_yaml.yml",
+            "-e",
+            extra,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return out
+
+
+def validate(path: Path) -> dict:
+    result = subprocess.run(
+        ["node", "validate-librechat-yaml.js", str(path)],
+        cwd=SCHEMA_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return json.loads(result.stdout)
+
+
+def test_single_ollama_endpoint_passes(tmp_path):
+    path = render(tmp_path, [{"name": "Ollama", "url": "http://ollama:11434/v1/"}], ["llama3.2"])
+    verdict = validate(path)
+    assert verdict["ok"], verdict["issues"]
+    config = yaml.safe_load(path.read_text())
+    assert config["version"] == verdict["configVersion"]  # the role writes the schema's version
+
+
+def test_one_endpoint_per_ollama_host_passes(tmp_path):
+    endpoints = [
+        {"name": f"Ollama gpu-0{i}", "url": f"http://10.0.0.{i}:11434/v1/"} for i in (1, 2, 3)
+    ]
+    path = render(tmp_path, endpoints, [])
+    verdict = validate(path)
+    assert verdict["ok"], verdict["issues"]
+    custom = yaml.safe_load(path.read_text())["endpoints"]["custom"]
+    assert [e["models"]["default"] for e in custom] == [["llama3.2"]] * 3  # the fallback list
+
+
+def test_the_schema_rejects_a_malformed_endpoint(tmp_path):
+    path = render(tmp_path, [{"name": "Ollama", "url": "http://ollama:11434/v1/"}], ["llama3.2"])
+    config = yaml.safe_load(path.read_text())
+    config["endpoints"]["custom"][0]["models"] = {"fetch": "yes please"}
+    path.write_text(yaml.safe_dump(config))
+    verdict = validate(path)
+    assert not verdict["ok"]
+    assert "endpoints.custom.0.models.fetch: Expected boolean, received string" in verdict["issues"]
+    assert "endpoints.custom.0.models.default: Required" in verdict["issues"]
