@@ -52,8 +52,10 @@ def test_librechat_fetches_the_models_ollama_serves(host):
 
 
 def test_registration_follows_the_setting(host):
+    # Configured off; the side effect step switched it on (and checked it was off before).
     config = json.loads(host.check_output("curl -fsS http://127.0.0.1:3080/api/config"))
-    assert config["registrationEnabled"] is False
+    assert config["registrationEnabled"] is True
+    assert "ALLOW_REGISTRATION=true" in host.file("/opt/llm-stack/librechat/.env").content_string
 
 
 def test_chat_data_survives_compose_down_and_up(host):
