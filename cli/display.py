@@ -114,7 +114,7 @@ class RunDisplay:
             }[kind]
             if kind == "runner_on_failed" and data.get("ignore_errors"):
                 word = "failed (ignored)"
-            self.console.print(f"{data.get('host')}: {data.get('task')}: {word}")
+            self.console.print(f"{data.get('host')}: {data.get('task')}: {word}", soft_wrap=True)
 
     def recap(self) -> None:
         if self.state.hosts:

@@ -39,10 +39,23 @@ localhost
 """
 
 DEFAULT_CONFIG = """\
-# local-llm-stack settings. Values here apply to every host; an inventory's
+# local-llm-stack settings: Ansible variables for every host. An inventory's
 # host or group variables override them for the hosts they name.
 # Secrets are not kept here: they live in secrets.yml (mode 0600).
-preflight_data_path: /opt/llm-stack
+
+# Where models, databases and configuration live on each host.
+llm_stack_root: /opt/llm-stack
+
+# Models every Ollama host serves (pulled once; `ollama pull` names).
+ollama_models:
+  - llama3.2
+
+# Sign-up on the chat; switch off once the accounts exist.
+librechat_allow_registration: true
+
+# A lab's own registry mirror for every image (offline labs), e.g.:
+# llm_registry: registry.lab.lan:5000
+# container_runtime_insecure_registries: [registry.lab.lan:5000]
 """
 
 

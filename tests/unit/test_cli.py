@@ -80,12 +80,12 @@ def test_init_twice_keeps_secrets_and_edits(runner, tmp_path):
     target = tmp_path / "stack"
     runner.invoke(llm, ["init", "--dir", str(target)])
     secrets_before = (target / "secrets.yml").read_bytes()
-    (target / "config.yml").write_text("preflight_data_path: /srv/llm\n")
+    (target / "config.yml").write_text("llm_stack_root: /srv/llm\n")
     result = runner.invoke(llm, ["init", "--dir", str(target)])
     assert result.exit_code == 0
     assert "kept the existing secrets" in result.output
     assert (target / "secrets.yml").read_bytes() == secrets_before
-    assert (target / "config.yml").read_text() == "preflight_data_path: /srv/llm\n"
+    assert (target / "config.yml").read_text() == "llm_stack_root: /srv/llm\n"
 
 
 def test_stack_dir_from_environment(runner, tmp_path, monkeypatch):
@@ -174,3 +174,15 @@ def test_first_ctrl_c_asks_to_stop_the_second_aborts():
         with pytest.raises(KeyboardInterrupt):
             os.kill(os.getpid(), signal.SIGINT)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+@pytest.mark.parametrize("name", ["localhost.ini", "classroom.ini", "gpu-cluster.ini"])
+def test_example_inventories_are_valid_stacks(name):
+    from pathlib import Path
+
+    from cli.inventory import stack_hosts
+
+    path = Path(__file__).resolve().parents[2] / "inventories" / name
+    hosts = stack_hosts(path, None)
+    expected = {"localhost.ini": 1, "classroom.ini": 30, "gpu-cluster.ini": 4}[name]
+    assert len(hosts) == expected

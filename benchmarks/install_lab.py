@@ -1,0 +1,170 @@
+"""Wall time of `llm install` on container labs, through the real CLI.
+
+Prints, for an all-in-one lab (one host), the first install, the second (no-op)
+install and their ratio; then, for a multi-host lab (one chat host, two Ollama
+hosts), its first install and the ratio of its wall time to the all-in-one's.
+Also checks the second run changed nothing on any host.
+
+Needs what scripts/test sets up: Docker, the llm-test-debian13 image and the lab
+registry with the stand-ins (`scripts/build-test-images`). Run:
+    .venv/bin/python benchmarks/install_lab.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REGISTRY = os.environ.get("LLM_TEST_REGISTRY", "172.17.0.1:5000")
+IMAGE = "llm-test-debian13"
+RECIPE = [
+    "--cap-add",
+    "SYS_ADMIN",
+    "--cap-add",
+    "NET_ADMIN",
+    "--cap-add",
+    "NET_RAW",
+    "--cap-add",
+    "MKNOD",
+    "--security-opt",
+    "seccomp=unconfined",
+    "--security-opt",
+    "apparmor=unconfined",
+    "--cgroupns",
+    "host",
+    "-v",
+    "/sys/fs/cgroup:/sys/fs/cgroup:rw",
+    "-v",
+    "/var/lib/docker",
+    "--tmpfs",
+    "/run",
+    "--tmpfs",
+    "/run/lock",
+    "--tmpfs",
+    "/tmp",
+]
+DROP_IN = "[Service]\nEnvironment=DOCKER_ALLOW_IPV6_ON_IPV4_INTERFACE=1\n"
+LLM = [sys.executable, "-m", "cli.main"]
+REPO = Path(__file__).resolve().parent.parent
+
+
+def sh(*args: str, cwd: Path | None = None) -> str:
+    return subprocess.run(args, check=True, capture_output=True, text=True, cwd=cwd).stdout
+
+
+def start_host(name: str) -> None:
+    sh(
+        "docker",
+        "run",
+        "-d",
+        "--name",
+        name,
+        "--hostname",
+        name,
+        *RECIPE,
+        IMAGE,
+        "/lib/systemd/systemd",
+    )
+    sh("docker", "exec", name, "mkdir", "-p", "/etc/systemd/system/docker.service.d")
+    sh(
+        "docker",
+        "exec",
+        name,
+        "sh",
+        "-c",
+        f"printf '{DROP_IN}' > /etc/systemd/system/docker.service.d/lab.conf",
+    )
+
+
+def inventory(groups: dict[str, list[str]]) -> str:
+    lines = []
+    for group, hosts in groups.items():
+        lines.append(f"[{group}]")
+        lines += [f"{h} ansible_connection=community.docker.docker" for h in hosts]
+        lines.append("")
+    lines += [
+        "[all:vars]",
+        "ansible_python_interpreter=/usr/bin/python3",
+        f"llm_registry={REGISTRY}",
+        f"container_runtime_insecure_registries=['{REGISTRY}']",
+        "preflight_min_free_disk_gb=1",
+        "preflight_min_memory_mb=512",
+        "ollama_models=['llama3.2']",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def changed_per_host(stack: Path) -> dict[str, int]:
+    """From the newest run's recorded stats event."""
+    runs = sorted((stack / "runs" / "artifacts").iterdir(), key=lambda p: p.stat().st_mtime)
+    for event_file in (runs[-1] / "job_events").glob("*.json"):
+        event = json.loads(event_file.read_text())
+        if event.get("event") == "playbook_on_stats":
+            data = event["event_data"]
+            hosts = set(data.get("ok", {})) | set(data.get("changed", {}))
+            return {h: data.get("changed", {}).get(h, 0) for h in hosts}
+    raise RuntimeError("no stats event in the newest run")
+
+
+def timed_install(stack: Path, inv: Path) -> float:
+    start = time.perf_counter()
+    result = subprocess.run(
+        [*LLM, "install", "--dir", str(stack), "-i", str(inv)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        sys.exit(
+            f"llm install failed (exit {result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
+    return elapsed
+
+
+def lab(name: str, groups: dict[str, list[str]], work: Path) -> tuple[float, float]:
+    hosts = sorted({h for members in groups.values() for h in members})
+    try:
+        for host in hosts:
+            start_host(host)
+        stack = work / name
+        sh(*LLM, "init", "--dir", str(stack), cwd=REPO)
+        inv = stack / "lab.ini"
+        inv.write_text(inventory(groups))
+        first = timed_install(stack, inv)
+        second = timed_install(stack, inv)
+        changed = changed_per_host(stack)
+        if any(changed.values()):
+            sys.exit(f"{name}: the second install changed something: {changed}")
+        return first, second
+    finally:
+        subprocess.run(["docker", "rm", "-f", "-v", *hosts], capture_output=True, check=False)
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="llm-bench-") as tmp:
+        work = Path(tmp)
+        aio_first, aio_second = lab(
+            "all-in-one", {"llm_ollama": ["bench-aio"], "llm_chat": ["bench-aio"]}, work
+        )
+        print(f"all-in-one  first install  {aio_first:7.1f} s")
+        print(f"all-in-one  second (no-op) {aio_second:7.1f} s   changed=0 on every host")
+        print(f"all-in-one  second/first   {aio_second / aio_first:7.2f}")
+        mh_first, mh_second = lab(
+            "multi-host",
+            {"llm_chat": ["bench-chat"], "llm_ollama": ["bench-gpu1", "bench-gpu2"]},
+            work,
+        )
+        print(f"multi-host  first install  {mh_first:7.1f} s   (1 chat + 2 Ollama hosts)")
+        print(f"multi-host  second (no-op) {mh_second:7.1f} s   changed=0 on every host")
+        print(f"multi-host / all-in-one    {mh_first / aio_first:7.2f}   (first install)")
+
+
+if __name__ == "__main__":
+    main()
