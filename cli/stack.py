@@ -25,8 +25,8 @@ DEFAULT_INVENTORY = """\
 # For a lab, pass your own with `llm install --inventory lab.ini`
 # (examples in the inventories/ folder of the project).
 [llm_ollama]
-# The local connection runs modules with the Python that runs `llm` itself.
-localhost ansible_connection=local ansible_python_interpreter="{{ ansible_playbook_python }}"
+# The system's Python, which has the OS's own bindings (python3-apt, python3-dnf).
+localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3
 
 [llm_chat]
 localhost
