@@ -16,9 +16,7 @@ import yaml
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
-LOCAL = (
-    'localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3'
-)
+LOCAL = "localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3"
 ALL_IN_ONE = f"[llm_ollama]\n{LOCAL}\n\n[llm_chat]\nlocalhost\n"
 CHAT_ONLY = f"[llm_chat]\n{LOCAL}\n"
 # This machine is not what is under test: relax the host checks.

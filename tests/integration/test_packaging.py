@@ -17,9 +17,7 @@ from tests.conftest import REPO
 pytestmark = pytest.mark.integration
 
 LOCAL_INVENTORY = (
-    "[llm_ollama]\n"
-    "localhost ansible_connection=local"
-    ' ansible_python_interpreter=/usr/bin/python3\n'
+    "[llm_ollama]\nlocalhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n"
 )
 
 
