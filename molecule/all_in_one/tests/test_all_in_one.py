@@ -7,7 +7,7 @@ import json
 import pytest
 import yaml
 
-CONTAINERS = ("llm-ollama", "llm-mongodb", "llm-librechat")
+CONTAINERS = ("llm-ollama", "llm-mongodb", "llm-librechat", "llm-meilisearch")
 
 
 def health(host, name):
@@ -29,10 +29,15 @@ def test_ollama_and_mongodb_are_not_on_a_public_interface(host):
     assert "tcp://127.0.0.1:11434" in listening
     assert not [s for s in listening if s.endswith(":11434") and "127.0.0.1" not in s]
     assert not [s for s in listening if s.endswith(":27017")]
+    assert not [s for s in listening if s.endswith(":7700")]  # Meilisearch
 
 
 def test_secret_files_are_private(host):
-    for path in ("/opt/llm-stack/librechat/.env", "/opt/llm-stack/mongodb/mongodb.env"):
+    for path in (
+        "/opt/llm-stack/librechat/.env",
+        "/opt/llm-stack/librechat/meilisearch.env",
+        "/opt/llm-stack/mongodb/mongodb.env",
+    ):
         f = host.file(path)
         assert (f.mode, f.user) == (0o600, "root"), path
 
@@ -55,6 +60,7 @@ def test_registration_follows_the_setting(host):
     # Configured off; the side effect step switched it on (and checked it was off before).
     config = json.loads(host.check_output("curl -fsS http://127.0.0.1:3080/api/config"))
     assert config["registrationEnabled"] is True
+    assert config["searchEnabled"] is True  # and /health, above, proves Meilisearch took the key
     assert "ALLOW_REGISTRATION=true" in host.file("/opt/llm-stack/librechat/.env").content_string
 
 

@@ -6,7 +6,9 @@ JWT_REFRESH_SECRET required, MONGO_URI with credentials; /app/librechat.yaml
 with endpoints.custom entries (name, apiKey, baseURL, models); GET /health
 (200 only when the config is valid and MongoDB accepted the credentials);
 GET /api/models (for each custom endpoint with models.fetch, the models its
-baseURL + "models" lists, as LibreChat fetches them); ALLOW_REGISTRATION.
+baseURL + "models" lists, as LibreChat fetches them); ALLOW_REGISTRATION;
+SEARCH=true with MEILI_HOST and MEILI_MASTER_KEY (health fails unless
+Meilisearch answers and accepts the key).
 Test helpers: POST/GET /api/standin/conversations store conversations in MongoDB.
 It does NOT render a UI, run agents, or call a model.
 """
@@ -59,6 +61,21 @@ def config_problems(env):
     return problems, config
 
 
+def meilisearch_problem(env):
+    """None when search is off, or Meilisearch answers and accepts the master key."""
+    if env.get("SEARCH") != "true":
+        return None
+    request = urllib.request.Request(
+        env.get("MEILI_HOST", "").rstrip("/") + "/indexes",
+        headers={"Authorization": f"Bearer {env.get('MEILI_MASTER_KEY', '')}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5):
+            return None
+    except (OSError, ValueError) as exc:
+        return f"Meilisearch: {exc}"
+
+
 def mongo(env, request):
     uri = urllib.parse.urlsplit(env["MONGO_URI"])
     db = uri.path.lstrip("/") or "test"
@@ -105,6 +122,9 @@ class Handler(BaseHTTPRequestHandler):
                 mongo(env, {"ping": 1})
             except (OSError, RuntimeError) as exc:
                 return self._send(503, {"problems": [f"MongoDB: {exc}"]})
+            search = meilisearch_problem(env)
+            if search:
+                return self._send(503, {"problems": [search]})
             return self._send(200, "OK", "text/plain")
         if self.path == "/api/models":
             models = {}
@@ -120,7 +140,13 @@ class Handler(BaseHTTPRequestHandler):
                     models[endpoint["name"]] = {"error": str(exc)}
             return self._send(200, models)
         if self.path == "/api/config":
-            return self._send(200, {"registrationEnabled": env.get("ALLOW_REGISTRATION") == "true"})
+            return self._send(
+                200,
+                {
+                    "registrationEnabled": env.get("ALLOW_REGISTRATION") == "true",
+                    "searchEnabled": env.get("SEARCH") == "true",
+                },
+            )
         if self.path == "/api/standin/conversations":
             return self._send(200, mongo(env, {"find": "conversations"})["docs"])
         return self._send(404, {"error": "not found"})
