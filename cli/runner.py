@@ -69,7 +69,14 @@ def _stack_vars_inventory(stack: StackDir) -> Path:
     """
     import yaml
 
-    config = yaml.safe_load(stack.config.read_text(encoding="utf-8")) or {}
+    try:
+        config = yaml.safe_load(stack.config.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark else ""
+        raise LlmError(f"{stack.config} is not valid YAML{where}", "fix the file") from exc
+    if not isinstance(config, dict):
+        raise LlmError(f"{stack.config} must map setting names to values", "fix the file")
     path = stack.runs / "inventory" / "stack_config.yml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump({"all": {"vars": config}}), encoding="utf-8")
@@ -125,11 +132,13 @@ def run(stack: StackDir, job: PlaybookRun, display: Any) -> int:
     cmdline = [flag for flag, on in (("--check", job.check), ("--diff", job.diff)) if on]
     extravars = {"llm_stack_dir": str(stack.root), **job.extra_vars}
 
+    inventories = [str(_stack_vars_inventory(stack)), str(job.inventory)]
+
     with _Interrupt() as interrupt, display:
         result = ansible_runner.run(
             private_data_dir=str(stack.runs),
             playbook=str(collection.playbook(job.playbook)),
-            inventory=[str(_stack_vars_inventory(stack)), str(job.inventory)],
+            inventory=inventories,
             limit=job.limit,
             tags=",".join(job.tags) or None,
             cmdline=" ".join(cmdline) or None,

@@ -186,3 +186,9 @@ def test_example_inventories_are_valid_stacks(name):
     hosts = stack_hosts(path, None)
     expected = {"localhost.ini": 1, "classroom.ini": 30, "gpu-cluster.ini": 4}[name]
     assert len(hosts) == expected
+
+
+def test_install_with_a_broken_config_is_one_line(stack, tmp_path):
+    (stack / "config.yml").write_text("ollama_models: [llama3.2\n")
+    line = one_line_error(tmp_path, "install", "--dir", str(stack), "--check")
+    assert "config.yml is not valid YAML (line 2)" in line
