@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cli import links
 from cli.errors import LlmError
 
 NAMESPACE = "local_llm"
@@ -44,12 +45,5 @@ def link_into(base: Path) -> Path:
     Returns ``base``, the value for ANSIBLE_COLLECTIONS_PATH. The link is
     refreshed when it points elsewhere (after an upgrade, or another checkout).
     """
-    target = root()
-    link = base / "ansible_collections" / NAMESPACE / NAME
-    link.parent.mkdir(parents=True, exist_ok=True)
-    if link.is_symlink() and link.readlink() == target:
-        return base
-    if link.is_symlink() or link.exists():
-        link.unlink()
-    link.symlink_to(target, target_is_directory=True)
+    links.point(base / "ansible_collections" / NAMESPACE / NAME, root())
     return base

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from cli import collection
+from cli import collection, links
 from cli.errors import LlmError
 from cli.stack import StackDir
 
@@ -97,13 +97,7 @@ def _ansible_bin_dir(stack: StackDir) -> Path:
             "ansible-playbook not found beside this Python or on PATH",
             "reinstall local-llm-stack with pip: it depends on ansible",
         )
-    bin_dir = stack.runs / "bin"
-    bin_dir.mkdir(exist_ok=True)
-    link = bin_dir / "ansible-playbook"
-    if not (link.is_symlink() and str(link.readlink()) == found):
-        link.unlink(missing_ok=True)
-        link.symlink_to(found)
-    return bin_dir
+    return links.point(stack.runs / "bin" / "ansible-playbook", Path(found)).parent
 
 
 def _environment(stack: StackDir, color: bool) -> dict[str, str]:

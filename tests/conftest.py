@@ -23,6 +23,20 @@ def collections_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return base
 
 
+def assert_no_secret_leaked(stack: Path, *texts: str) -> None:
+    """No value of the stack's secrets.yml in the given texts or in any runner artifact."""
+    import yaml
+
+    secrets = [v for v in yaml.safe_load((stack / "secrets.yml").read_text()).values() if v]
+    for text in texts:
+        assert not any(secret in text for secret in secrets)
+    artifacts = [p for p in (stack / "runs" / "artifacts").rglob("*") if p.is_file()]
+    assert artifacts, "no runner artifacts to check"
+    for path in artifacts:
+        content = path.read_text(errors="replace")
+        assert not any(secret in content for secret in secrets), path
+
+
 @pytest.fixture
 def recorded_events() -> list[dict]:
     path = FIXTURES / "runner_events" / "ok_failed_rescued_unreachable.json"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, assert_no_secret_leaked
 
 pytestmark = pytest.mark.integration
 
@@ -95,18 +95,8 @@ def test_installed_llm_works_from_any_directory(installed_llm, tmp_path):
     if check.returncode == 1:
         failures = check.stdout.split("Failures:", 1)[1].strip().splitlines()
         assert failures and failures[0].startswith("localhost: "), check.stdout
-    # Runner artifacts landed in the stack, and no secret reached them.
-    artifacts = stack / "runs" / "artifacts"
-    assert any(artifacts.iterdir())
-    secrets = [
-        line.split(": ", 1)[1]
-        for line in (stack / "secrets.yml").read_text().splitlines()
-        if ": " in line and not line.startswith("#")
-    ]
-    for path in artifacts.rglob("*"):
-        if path.is_file():
-            text = path.read_text(errors="replace")
-            assert not any(secret in text for secret in secrets), path
+    # Runner artifacts landed in the stack, and no secret reached them or the output.
+    assert_no_secret_leaked(stack, check.stdout, check.stderr)
 
 
 def test_galaxy_build_installs_and_runs_by_fqcn(tmp_path):
