@@ -13,7 +13,10 @@ module: gpu_facts
 short_description: Detect GPUs from sysfs PCI devices
 description:
   - Reads C(bus/pci/devices) under a sysfs root and reports display-class
-    devices (PCI class 0x03xx) by vendor id (10de NVIDIA, 1002 AMD).
+    devices (PCI class 0x03xx) by vendor id (10de NVIDIA, 1002 AMD), with their
+    names, whether the kernel driver is bound, its version, Secure Boot state,
+    whether headers for the running kernel are installed, and whether the
+    vendor tools (C(nvidia-smi), C(rocm-smi), C(rocminfo)) work.
   - Works before any GPU driver or tool is installed; changes nothing.
   - Sets the fact C(llm_gpu).
 options:
@@ -27,6 +30,23 @@ options:
     type: str
     choices: [auto, nvidia, amd, none]
     default: auto
+  proc_root:
+    description: Root of the procfs tree (kernel release, NVIDIA driver information).
+    type: path
+    default: /proc
+  modules_root:
+    description: Where kernel modules and the C(build) link to their headers live.
+    type: path
+    default: /lib/modules
+  pci_ids:
+    description:
+      - A pci.ids database for device names; by default the first of
+        C(/usr/share/misc/pci.ids), C(/usr/share/hwdata/pci.ids) that exists.
+    type: path
+  probe_tools:
+    description: Run the chosen vendor's tools to see whether they work.
+    type: bool
+    default: true
 author:
   - local-llm-stack developers
 """
@@ -48,15 +68,24 @@ ansible_facts:
   contains:
     llm_gpu:
       description: >-
-        C(vendor) chosen (nvidia, amd or none), C(reason) in words, C(count) of
-        that vendor's GPUs, C(found), C(driver_loaded), C(vendors) present and
-        C(devices) (address, vendor, vendor_id, device_id, class, driver, boot_vga).
+        C(vendor) chosen (nvidia, amd or none), C(reason) in words, C(count) and
+        C(names) of that vendor's GPUs, C(found), C(driver_loaded),
+        C(driver_version), C(nouveau_loaded), C(secure_boot) (enabled, disabled,
+        not_efi, unknown), C(kernel), C(headers_installed), C(loaded_modules),
+        C(tools) (per tool - found, works, error; nvidia-smi adds gpus with
+        memory), C(vendors) present and C(devices) (address, vendor, vendor_id,
+        device_id, name, class, driver, boot_vga, integrated).
       type: dict
       returned: always
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.local_llm.stack.plugins.module_utils.gpu import VENDOR_CHOICES, gpu_facts
+from ansible_collections.local_llm.stack.plugins.module_utils.gpu import (
+    VENDOR_CHOICES,
+    find_pci_ids,
+    gpu_facts,
+    probe_tools,
+)
 
 
 def main():
@@ -64,10 +93,29 @@ def main():
         argument_spec=dict(
             sysfs_root=dict(type="path", default="/sys"),
             vendor=dict(type="str", default="auto", choices=list(VENDOR_CHOICES)),
+            proc_root=dict(type="path", default="/proc"),
+            modules_root=dict(type="path", default="/lib/modules"),
+            pci_ids=dict(type="path"),
+            probe_tools=dict(type="bool", default=True),
         ),
         supports_check_mode=True,
     )
-    facts = gpu_facts(module.params["sysfs_root"], module.params["vendor"])
+    params = module.params
+    facts = gpu_facts(
+        params["sysfs_root"],
+        params["vendor"],
+        proc_root=params["proc_root"],
+        modules_root=params["modules_root"],
+        pci_ids_path=params["pci_ids"] or find_pci_ids(),
+    )
+    facts["tools"] = {}
+    if params["probe_tools"] and facts["found"]:
+        facts["tools"] = probe_tools(
+            facts["vendor"],
+            lambda name: module.get_bin_path(name, opt_dirs=["/opt/rocm/bin"]),
+            # A wedged GPU can hang the tools: never wait more than 20 s.
+            lambda argv: module.run_command(["timeout", "20", *argv]),
+        )
     module.exit_json(changed=False, ansible_facts={"llm_gpu": facts})
 
 
