@@ -13,15 +13,24 @@ from cli.stack import StackDir, resolve_dir
 
 @click.command()
 @stack_dir_option
+@click.option(
+    "--allow-reboot",
+    is_flag=True,
+    help="Reboot GPU hosts whose new driver needs it (never the machine llm runs on).",
+)
 @ansible_options
-def install(stack_dir: Path | None, **ansible_args: object) -> int:
+def install(stack_dir: Path | None, allow_reboot: bool, **ansible_args: object) -> int:
     """Check every host, then install the stack.
 
     Preflight runs first on every host and reports every problem it finds at
     once (OS, architecture, disk, memory, ports, Python, clock, GPU) before
     anything is changed. With --check nothing is changed at all.
+
+    GPU hosts get their driver; when it needs a reboot, hosts reboot only with
+    --allow-reboot, otherwise the recap says "reboot pending" for each.
     """
     opts = collect_ansible_options(**ansible_args)  # type: ignore[arg-type]
+    extra_vars = {**opts.extra_vars, **({"llm_allow_reboot": True} if allow_reboot else {})}
     stack = StackDir(resolve_dir(stack_dir)).require()
     inventory_path = inventory.resolve(opts.inventory, stack.inventory)
     hosts = inventory.stack_hosts(inventory_path, opts.limit)
@@ -40,6 +49,6 @@ def install(stack_dir: Path | None, **ansible_args: object) -> int:
         check=opts.check,
         diff=opts.diff,
         verbosity=opts.verbosity,
-        extra_vars=opts.extra_vars,
+        extra_vars=extra_vars,
     )
     return runner.run(stack, job, RunDisplay(verbose=opts.verbosity > 0))

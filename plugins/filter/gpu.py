@@ -24,9 +24,9 @@ def rocm_driver_plan(facts, settings):
     return rocm_plan(facts, settings)
 
 
-def gpu_reboot_decision(gpu, installed_version="", allowed=False, local=False):
-    """llm_gpu | local_llm.stack.gpu_reboot_decision(installed, allowed, local)"""
-    return reboot_decision(gpu, installed_version or "", bool(allowed), bool(local))
+def gpu_reboot_decision(gpu, installed_version="", allowed=False, local=False, load_error=None):
+    """llm_gpu | local_llm.stack.gpu_reboot_decision(installed, allowed, local[, load_error])"""
+    return reboot_decision(gpu, installed_version or "", bool(allowed), bool(local), load_error)
 
 
 class FilterModule(object):

@@ -237,13 +237,14 @@ def rocm_plan(facts, settings):
     return plan
 
 
-def reboot_decision(gpu, installed_version, allowed, local):
+def reboot_decision(gpu, installed_version, allowed, local, load_error=None):
     """What to do so the installed driver is the one running.
 
     gpu: the llm_gpu facts (read after the packages are installed);
     installed_version: `modinfo -F version <module>` for the running kernel
     ("" when the module has no version or none is built); allowed: the user
-    allowed reboots; local: Ansible runs on this machine.
+    allowed reboots; local: Ansible runs on this machine; load_error: what
+    loading the module said when it was tried and the GPU is still not bound.
 
     Returns {"action": none|load|reboot|pending|refuse, "reason": words}.
     """
@@ -257,6 +258,8 @@ def reboot_decision(gpu, installed_version, allowed, local):
         why = "driver %s is running but %s is installed" % (loaded, installed_version)
     elif installed_version and not loaded and gpu.get("driver_loaded") and vendor == "amd":
         why = "the kernel's own amdgpu is running, amdgpu-dkms %s is installed" % installed_version
+    elif not gpu.get("driver_loaded") and load_error is not None:
+        why = "the driver did not load (%s)" % (load_error or "no error given")
     elif not gpu.get("driver_loaded"):
         return {"action": "load", "reason": "driver installed but not loaded: loading it"}
     else:

@@ -15,8 +15,8 @@ description:
   - Downloads an OpenPGP public key (or reads one already on the host), checks
     that it holds the key with the pinned fingerprint, and only then writes it
     where apt's C(Signed-By) or dnf's C(gpgkey) can use it.
-  - A key whose fingerprint does not match is refused and nothing is written:
-    a tampered download, a wrong mirror or a stale pin.
+  - A key whose fingerprint does not match is refused and nothing is written
+    (a tampered download, a wrong mirror or a stale pin).
   - Needs no gpg on the host.
 options:
   url:

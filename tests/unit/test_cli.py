@@ -192,3 +192,15 @@ def test_install_with_a_broken_config_is_one_line(stack, tmp_path):
     (stack / "config.yml").write_text("ollama_models: [llama3.2\n")
     line = one_line_error(tmp_path, "install", "--dir", str(stack), "--check")
     assert "config.yml is not valid YAML (line 2)" in line
+
+
+@pytest.mark.parametrize(("flag", "expected"), [([], None), (["--allow-reboot"], True)])
+def test_install_allow_reboot_reaches_the_playbook(runner, stack, monkeypatch, flag, expected):
+    from cli import runner as runner_module
+
+    jobs = []
+    monkeypatch.setattr(runner_module, "run", lambda stack, job, display: jobs.append(job) or 0)
+    result = runner.invoke(llm, ["install", "--dir", str(stack), *flag, "-e", "x=1"])
+    assert result.exit_code == 0, result.output
+    assert jobs[0].extra_vars.get("llm_allow_reboot") is expected
+    assert jobs[0].extra_vars["x"] == "1"

@@ -201,6 +201,14 @@ def test_reboot_not_allowed_is_pending_with_the_reason(plans):
     }
 
 
+def test_a_module_that_will_not_load_needs_a_reboot(plans):
+    state = gpu(driver_loaded=False, driver_version=None)
+    decision = plans.reboot_decision(state, "580.95.05", False, False, "modprobe: ERROR: ...")
+    assert decision["action"] == "pending"
+    assert "the driver did not load (modprobe: ERROR: ...)" in decision["reason"]
+    assert plans.reboot_decision(state, "580.95.05", True, False, "")["action"] == "reboot"
+
+
 def test_never_reboots_the_machine_ansible_runs_on(plans):
     decision = plans.reboot_decision(gpu(nouveau_loaded=True), "580.95.05", True, True)
     assert decision["action"] == "refuse"
