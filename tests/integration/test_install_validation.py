@@ -140,3 +140,27 @@ def test_secret_values_never_reach_the_output_or_the_artifacts(stack):
     result = install(stack, ALL_IN_ONE, "-v", "-e", "ollama_port=70000")
     assert result.returncode == 1
     assert_no_secret_leaked(stack, result.stdout, result.stderr)
+
+
+def test_host_without_a_gpu_skips_the_gpu_roles(stack):
+    """This machine has no GPU: the GPU play runs, both roles are skipped, the recap says CPU."""
+    import json
+
+    result = install(stack, ALL_IN_ONE, "--tags", "gpu")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "no GPU found: CPU inference" in output
+    events = [
+        json.loads(path.read_text())
+        for path in (stack / "runs" / "artifacts").glob("*/job_events/*.json")
+    ]
+    plays = {e["event_data"].get("play") for e in events if e["event"] == "playbook_on_play_start"}
+    assert "Install GPU drivers where there is a GPU" in plays
+    skipped = {e["event_data"]["task"] for e in events if e["event"] == "runner_on_skipped"}
+    assert {"Install the NVIDIA driver and container toolkit", "Install ROCm"} <= skipped
+    ran = [
+        e["event_data"].get("role")
+        for e in events
+        if e["event"] in ("runner_on_ok", "runner_on_failed")
+    ]
+    assert not {"gpu_nvidia", "gpu_rocm", "gpu_driver"} & set(ran)
