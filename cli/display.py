@@ -62,14 +62,18 @@ def recap_table(state: RunState) -> Table:
 class RunDisplay:
     """Feeds events to a RunState and draws it; used as ansible-runner's event_handler."""
 
-    def __init__(self, console: Console | None = None, verbose: bool = False) -> None:
+    def __init__(
+        self, console: Console | None = None, verbose: bool = False, quiet: bool = False
+    ) -> None:
         self.console = console or Console(stderr=False, highlight=False)
         self.state = RunState()
         self.verbose = verbose
+        # Quiet: collect only; the command shows the result itself (llm status).
+        self.quiet = quiet and not verbose
         self._live: Live | None = None
 
     def __enter__(self) -> RunDisplay:
-        if self.console.is_terminal and not self.verbose:
+        if self.console.is_terminal and not self.verbose and not self.quiet:
             self._live = Live(
                 _progress_table(self.state),
                 console=self.console,
@@ -95,7 +99,7 @@ class RunDisplay:
                 self.console.file.flush()
         elif self._live is not None:
             self._live.update(_progress_table(self.state))
-        else:
+        elif not self.quiet:
             self._log_line(event)
         return True
 
@@ -117,6 +121,8 @@ class RunDisplay:
             self.console.print(f"{data.get('host')}: {data.get('task')}: {word}", soft_wrap=True)
 
     def recap(self) -> None:
+        if self.quiet:
+            return
         if self.state.hosts:
             self.console.print(recap_table(self.state))
         for host in self.state.hosts.values():

@@ -14,6 +14,8 @@ from cli.errors import EXIT_HOST_FAILED, EXIT_INTERRUPTED, EXIT_OK
 # A role sets a fact named <role>_host_summary (ansible.builtin.set_fact) to put
 # a line about the host in the recap.
 SUMMARY_SUFFIX = "_host_summary"
+# A module returns `llm_report` (a dict) for commands that show data, not progress.
+REPORT_KEY = "llm_report"
 
 _COUNTERS = ("ok", "changed", "failed", "unreachable", "skipped", "rescued", "ignored")
 # playbook_on_stats keys -> our counter names
@@ -33,6 +35,7 @@ class HostState:
     name: str
     task: str = ""
     summaries: dict[str, str] = field(default_factory=dict)
+    report: dict[str, Any] | None = None
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_COUNTERS, 0))
 
     @property
@@ -114,6 +117,8 @@ class RunState:
         elif kind == "runner_on_ok" and hostname:
             state = self.host(hostname)
             state.counts["changed" if res.get("changed") else "ok"] += 1
+            if isinstance(res.get(REPORT_KEY), dict):
+                state.report = res[REPORT_KEY]
             for key, value in (res.get("ansible_facts") or {}).items():
                 if key.endswith(SUMMARY_SUFFIX) and isinstance(value, str) and value.strip():
                     state.summaries[key] = " ".join(value.split())

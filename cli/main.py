@@ -19,6 +19,10 @@ from cli.errors import EXIT_INTERRUPTED, EXIT_USAGE, LlmError
 COMMANDS = {
     "init": ("cli.commands.init:init", "Create the stack directory: config, inventory, secrets."),
     "install": ("cli.commands.install:install", "Check every host, then install the stack."),
+    "status": ("cli.commands.status:status", "Show services, models and GPUs on every host."),
+    "start": ("cli.commands.services:start", "Start the stack's services (all, or those named)."),
+    "stop": ("cli.commands.services:stop", "Stop the stack's services (all, or those named)."),
+    "restart": ("cli.commands.services:restart", "Restart services (all, or those named)."),
 }
 
 

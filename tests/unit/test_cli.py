@@ -204,3 +204,27 @@ def test_install_allow_reboot_reaches_the_playbook(runner, stack, monkeypatch, f
     assert result.exit_code == 0, result.output
     assert jobs[0].extra_vars.get("llm_allow_reboot") is expected
     assert jobs[0].extra_vars["x"] == "1"
+
+
+@pytest.mark.parametrize("command", ["start", "stop", "restart"])
+def test_unknown_service_is_one_line_and_suggests(stack, tmp_path, command):
+    line = one_line_error(tmp_path, command, "--dir", str(stack), "librechatt")
+    assert line == "llm: error: unknown service 'librechatt': did you mean librechat?"
+    assert not (stack / "runs" / "artifacts").exists()
+
+
+def test_services_reach_the_playbook(runner, stack, monkeypatch):
+    from cli import runner as runner_module
+
+    jobs = []
+    monkeypatch.setattr(runner_module, "run", lambda stack, job, display: jobs.append(job) or 0)
+    result = runner.invoke(llm, ["restart", "--dir", str(stack), "ollama", "librechat", "ollama"])
+    assert result.exit_code == 0, result.output
+    assert jobs[0].playbook == "services"
+    assert jobs[0].extra_vars["llm_services_action"] == "restarted"
+    assert jobs[0].extra_vars["llm_services"] == ["ollama", "librechat"]
+
+
+def test_status_with_a_limit_matching_no_host(stack, tmp_path):
+    line = one_line_error(tmp_path, "status", "--dir", str(stack), "--limit", "nope")
+    assert "--limit 'nope' matches no host" in line

@@ -1,0 +1,66 @@
+"""`llm start|stop|restart [SERVICE]`: Compose actions on the stack's services."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from cli import inventory, runner
+from cli.errors import LlmError
+from cli.options import ansible_options, collect_ansible_options, stack_dir_option
+from cli.stack import StackDir, resolve_dir
+
+SERVICES = ("ollama", "librechat", "mongodb", "meilisearch")
+
+
+def check_services(names: tuple[str, ...]) -> list[str]:
+    """The services asked for, or a one-line error naming the closest one."""
+    for name in names:
+        if name not in SERVICES:
+            close = difflib.get_close_matches(name, SERVICES, n=1)
+            hint = f"did you mean {close[0]}?" if close else f"services: {', '.join(SERVICES)}"
+            raise LlmError(f"unknown service {name!r}", hint)
+    return list(dict.fromkeys(names))
+
+
+def _command(name: str, action: str, words: str) -> Callable[..., int]:
+    @click.command(name=name, help=f"{words} the stack's services (all, or those named).")
+    @stack_dir_option
+    @click.argument("service", nargs=-1, metavar="[SERVICE]...")
+    @ansible_options
+    def command(stack_dir: Path | None, service: tuple[str, ...], **ansible_args: object) -> int:
+        opts = collect_ansible_options(**ansible_args)  # type: ignore[arg-type]
+        services = check_services(service)
+        stack = StackDir(resolve_dir(stack_dir)).require()
+        inventory_path = inventory.resolve(opts.inventory, stack.inventory)
+        hosts = inventory.stack_hosts(inventory_path, opts.limit)
+
+        from cli.display import RunDisplay
+
+        what = ", ".join(services) or "every service"
+        click.echo(f"{name}: {what} on {len(hosts)} host(s)")
+        job = runner.PlaybookRun(
+            playbook="services",
+            inventory=inventory_path,
+            limit=opts.limit,
+            tags=opts.tags,
+            check=opts.check,
+            diff=opts.diff,
+            verbosity=opts.verbosity,
+            extra_vars={
+                **opts.extra_vars,
+                "llm_services_action": action,
+                "llm_services": services,
+            },
+        )
+        return runner.run(stack, job, RunDisplay(verbose=opts.verbosity > 0))
+
+    return command
+
+
+start = _command("start", "started", "Start")
+stop = _command("stop", "stopped", "Stop")
+restart = _command("restart", "restarted", "Restart")

@@ -1,0 +1,93 @@
+"""Render `llm status`: one table host by service, then models and GPUs per host.
+
+Input is the RunState of the status playbook: each host's llm_report, or the
+reason it could not be read (unreachable, failed).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from cli.events import RunState
+
+SERVICES = ("ollama", "librechat", "mongodb", "meilisearch")
+
+
+def service_ok(entry: dict[str, Any]) -> bool:
+    return entry.get("state") == "running" and entry.get("health") in ("healthy", "none")
+
+
+def as_dict(state: RunState) -> dict[str, Any]:
+    """What --json prints: per host, the report or why there is none."""
+    out: dict[str, Any] = {}
+    problems = {f.host: f for f in state.failures}
+    for name, host in state.hosts.items():
+        if host.report is not None:
+            out[name] = {"reachable": True, **host.report}
+        else:
+            failure = problems.get(name)
+            out[name] = {
+                "reachable": host.status != "unreachable",
+                "error": failure.message if failure else f"no report ({host.status})",
+            }
+    return out
+
+
+def healthy(report: dict[str, Any]) -> bool:
+    """Every host answered, runs the stack, and every service is up (healthy where checked)."""
+    return all(
+        entry.get("reachable")
+        and "error" not in entry
+        and entry.get("services")
+        and all(service_ok(s) for s in entry["services"].values())
+        for entry in report.values()
+    )
+
+
+def _size(size: int) -> str:
+    return f"{size / 1e9:.1f} GB" if size >= 1e8 else f"{size / 1e6:.0f} MB"
+
+
+def render(report: dict[str, Any], console: Console) -> None:
+    table = Table(title="Services", title_justify="left")
+    table.add_column("host", style="bold", no_wrap=True)
+    table.add_column("service")
+    table.add_column("state")
+    table.add_column("health")
+    table.add_column("url", overflow="fold")
+    for host, entry in report.items():
+        if "error" in entry:
+            word = "unreachable" if not entry["reachable"] else "failed"
+            table.add_row(host, "-", Text(word, style="magenta"), "", entry["error"])
+            continue
+        services = entry.get("services") or {}
+        if not services:
+            table.add_row(host, "-", Text("nothing deployed", style="yellow"), "", "")
+        for name in SERVICES:
+            if name not in services:
+                continue
+            s = services[name]
+            style = "green" if service_ok(s) else "red"
+            table.add_row(
+                host, name, Text(s["state"], style=style), s.get("health", ""), s.get("url") or ""
+            )
+    console.print(table)
+    for host, entry in report.items():
+        if entry.get("models") is not None:
+            models = entry["models"]
+            names = ", ".join(f"{m['name']} ({_size(m['size'])})" for m in models)
+            console.print(Text(f"{host}: models: {names or 'none'}"), soft_wrap=True)
+        for gpu in entry.get("gpus") or []:
+            console.print(
+                Text(
+                    f"{host}: GPU {gpu['index']}: {gpu['name']}, "
+                    f"{gpu['memory_used_mib']} / {gpu['memory_total_mib']} MiB used"
+                ),
+                soft_wrap=True,
+            )
+        for error in entry.get("errors") or []:
+            console.print(Text(f"{host}: {error}", style="yellow"), soft_wrap=True)

@@ -1,0 +1,64 @@
+# -*- coding: utf-8 -*-
+# Copyright: local-llm-stack developers
+# Apache License 2.0 (see LICENSE)
+"""Read the stack's state on one host: containers, Ollama's models, the GPU.
+
+Pure parsing here (unit-tested); the stack_status module does the I/O.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import re
+
+# Service name -> container name, as the roles' Compose files set them.
+CONTAINERS = {
+    "ollama": "llm-ollama",
+    "mongodb": "llm-mongodb",
+    "librechat": "llm-librechat",
+    "meilisearch": "llm-meilisearch",
+}
+# Which local fact (/etc/ansible/facts.d/<name>.fact) holds a service's URL.
+URL_FACTS = {"ollama": "llm_ollama", "librechat": "llm_librechat"}
+
+_HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)")
+
+
+def parse_docker_ps(text):
+    """`docker ps -a --format '{{json .}}'` lines -> {service: {state, health, status}}."""
+    by_container = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        by_container[row.get("Names", "")] = row
+    services = {}
+    for service, container in CONTAINERS.items():
+        row = by_container.get(container)
+        if row is None:
+            continue
+        status = row.get("Status", "")
+        match = _HEALTH.search(status)
+        health = match.group(1) if match else ("none" if row.get("State") == "running" else "-")
+        services[service] = {
+            "state": row.get("State", "unknown"),
+            "health": "starting" if health == "health: starting" else health,
+            "status": status,
+        }
+    return services
+
+
+def parse_models(payload):
+    """Ollama's GET /api/tags -> [{name, size}] sorted by name."""
+    models = []
+    for model in (payload or {}).get("models") or []:
+        name = model.get("name") or model.get("model")
+        if name:
+            models.append({"name": name, "size": int(model.get("size") or 0)})
+    return sorted(models, key=lambda m: m["name"])

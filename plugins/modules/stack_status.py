@@ -1,0 +1,120 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: local-llm-stack developers
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: stack_status
+short_description: Report the stack's services, models and GPU on a host, in one pass
+description:
+  - Lists the stack's containers (one C(docker ps)), asks Ollama for its models when it runs
+    here, and reads the GPU's name and memory from C(nvidia-smi) when there is one.
+  - Changes nothing; meant for C(llm status), which must be fast, so it needs no fact gathering.
+options:
+  facts_dir:
+    description: Where the stack's roles record what runs here (URLs).
+    type: path
+    default: /etc/ansible/facts.d
+  timeout:
+    description: Seconds to wait for Docker, Ollama and the GPU tool, each.
+    type: int
+    default: 5
+author:
+  - local-llm-stack developers
+"""
+
+EXAMPLES = r"""
+- name: Report the stack
+  local_llm.stack.stack_status:
+  register: status
+"""
+
+RETURN = r"""
+llm_report:
+  description: >-
+    C(services) (per service - state, health, status, url), C(models) (name, size in bytes) when
+    Ollama runs here, C(gpus) (name, memory_used_mib, memory_total_mib) and C(errors) (what could
+    not be read, in words).
+  returned: always
+  type: dict
+"""
+
+import json
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.urls import open_url
+from ansible_collections.local_llm.stack.plugins.module_utils.gpu import (
+    NVIDIA_SMI_QUERY,
+    parse_nvidia_smi,
+)
+from ansible_collections.local_llm.stack.plugins.module_utils.stack_status import (
+    URL_FACTS,
+    parse_docker_ps,
+    parse_models,
+)
+
+
+def _fact(facts_dir, name):
+    try:
+        with open(os.path.join(facts_dir, name + ".fact")) as handle:
+            return json.load(handle)
+    except (IOError, OSError, ValueError):
+        return None
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            facts_dir=dict(type="path", default="/etc/ansible/facts.d"),
+            timeout=dict(type="int", default=5),
+        ),
+        supports_check_mode=True,
+    )
+    timeout = str(module.params["timeout"])
+    report = {"services": {}, "models": None, "gpus": [], "errors": []}
+
+    docker = module.get_bin_path("docker")
+    if docker is None:
+        report["errors"].append("docker is not installed")
+    else:
+        argv = [docker, "ps", "-a", "--filter", "name=^llm-", "--format", "{{json .}}"]
+        rc, out, err = module.run_command(["timeout", timeout, *argv])
+        if rc == 0:
+            report["services"] = parse_docker_ps(out)
+        else:
+            report["errors"].append("docker ps failed: %s" % (err or out).strip())
+
+    for service, fact in URL_FACTS.items():
+        recorded = _fact(module.params["facts_dir"], fact)
+        if recorded and service in report["services"]:
+            report["services"][service]["url"] = recorded.get("url")
+
+    ollama = report["services"].get("ollama")
+    if ollama and ollama.get("state") == "running" and ollama.get("url"):
+        try:
+            response = open_url(ollama["url"] + "/api/tags", timeout=module.params["timeout"])
+            report["models"] = parse_models(json.loads(response.read()))
+        except Exception as exc:  # any failure is a line in the report, not a failed task
+            report["errors"].append("Ollama did not list its models: %s" % exc)
+
+    smi = module.get_bin_path("nvidia-smi")
+    if smi:
+        argv = [smi, "--query-gpu=" + NVIDIA_SMI_QUERY, "--format=csv,noheader,nounits"]
+        rc, out, err = module.run_command(["timeout", timeout, *argv])
+        if rc == 0:
+            report["gpus"] = parse_nvidia_smi(out)
+        else:
+            lines = (err or out).strip().splitlines() or ["exit status %d" % rc]
+            report["errors"].append("nvidia-smi failed: %s" % lines[-1])
+
+    module.exit_json(changed=False, llm_report=report)
+
+
+if __name__ == "__main__":
+    main()
