@@ -128,6 +128,9 @@ class RunDisplay:
         for host in self.state.hosts.values():
             if host.summary:
                 self.console.print(Text(f"{host.name}: {host.summary}"), soft_wrap=True)
+        self.print_failures()
+
+    def print_failures(self) -> None:
         if self.state.failures:
             self.console.print(Text("Failures:", style="bold red"))
             for failure in self.state.failures:

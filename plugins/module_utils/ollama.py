@@ -50,12 +50,15 @@ def installed(base_url, timeout=30):
     return dict((m["name"], m.get("size", 0)) for m in models)
 
 
-def pull(base_url, name, timeout=300):
+def pull(base_url, name, timeout=300, on_progress=None):
     """Pull a model, reading Ollama's NDJSON progress. Returns bytes of its layers.
 
-    Raises RuntimeError with Ollama's own error message when the pull fails.
+    on_progress(completed, total, status) is called with the bytes so far over
+    every layer seen. Raises RuntimeError with Ollama's own error message when
+    the pull fails.
     """
     totals = {}
+    done = {}
     with _call(
         base_url.rstrip("/") + "/api/pull", "POST", {"model": name, "stream": True}, timeout=timeout
     ) as response:
@@ -67,6 +70,9 @@ def pull(base_url, name, timeout=300):
                 raise RuntimeError(event["error"])
             if event.get("digest") and event.get("total"):
                 totals[event["digest"]] = event["total"]
+                done[event["digest"]] = event.get("completed") or 0
+            if on_progress is not None:
+                on_progress(sum(done.values()), sum(totals.values()), event.get("status", ""))
             if event.get("status") == "success":
                 return sum(totals.values())
     raise RuntimeError("the pull of %s ended before Ollama reported success" % name)

@@ -38,6 +38,12 @@ options:
     description: How many times a failed or stalled pull is retried.
     type: int
     default: 3
+  progress_file:
+    description:
+      - Where to keep the pull's progress (JSON - model, status, completed, total, done,
+        failed), for a watcher such as M(local_llm.stack.ollama_pull_progress) while this
+        module runs asynchronously. Written at most once a second.
+    type: path
 author:
   - local-llm-stack developers
 """
@@ -68,12 +74,41 @@ attempts:
   returned: always
 """
 
+import json
+import os
 import socket
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible_collections.local_llm.stack.plugins.module_utils import ollama
+
+
+class Progress(object):
+    """The pull's progress in a small JSON file, replaced atomically."""
+
+    def __init__(self, path, model):
+        self.path, self.model, self.last = path, model, 0.0
+        self.state = dict(model=model, status="starting", completed=0, total=0, done=False)
+
+    def update(self, completed=None, total=None, status=None, force=False, **extra):
+        if not self.path:
+            return
+        if completed is not None:
+            self.state.update(completed=completed, total=max(total or 0, self.state["total"]))
+        if status:
+            self.state["status"] = status
+        self.state.update(extra)
+        now = time.time()
+        if force or now - self.last >= 1.0:
+            self.last = now
+            directory = os.path.dirname(self.path)
+            if not os.path.isdir(directory):
+                os.makedirs(directory, 0o700)
+            tmp = self.path + ".tmp"
+            with open(tmp, "w") as handle:
+                json.dump(self.state, handle)
+            os.rename(tmp, self.path)
 
 
 def main():
@@ -84,24 +119,32 @@ def main():
             url=dict(type="str", default="http://127.0.0.1:11434"),
             timeout=dict(type="int", default=300),
             retries=dict(type="int", default=3),
+            progress_file=dict(type="path"),
         ),
         supports_check_mode=True,
     )
     name, state, url = module.params["name"], module.params["state"], module.params["url"]
     if not ollama.valid_model_name(name):
-        module.fail_json(
+        module.fail_json(  # before any progress: the name cannot make a file name safely
             msg="%r is not a valid Ollama model name (expected model[:tag], "
             "e.g. llama3.2 or qwen2.5:7b)" % name
         )
     model = ollama.canonical(name)
+    result = dict(changed=False, model=model, bytes=0, attempts=0)
+    progress = Progress(None if module.check_mode else module.params["progress_file"], model)
+
+    def fail(msg):
+        progress.update(status="failed", done=True, failed=True, error=msg, force=True)
+        module.fail_json(msg=msg, **result)
+
     try:
         present = ollama.installed(url, timeout=30)
     except (URLError, socket.error, ValueError) as exc:
-        module.fail_json(msg="cannot reach Ollama at %s: %s" % (url, exc))
+        fail("cannot reach Ollama at %s: %s" % (url, exc))
 
     wanted = state == "present"
     has = model in present
-    result = dict(changed=has != wanted, model=model, bytes=present.get(model, 0), attempts=0)
+    result.update(changed=has != wanted, bytes=present.get(model, 0))
     if module._diff:
         result["diff"] = dict(
             before={"models": sorted(present)},
@@ -110,37 +153,39 @@ def main():
             },
         )
     if not result["changed"] or module.check_mode:
+        progress.update(result["bytes"], result["bytes"], "already present", done=True, force=True)
         module.exit_json(**result)
 
     if not wanted:
         try:
             ollama.delete(url, model)
         except (URLError, HTTPError, socket.error) as exc:
-            module.fail_json(msg="deleting %s failed: %s" % (model, exc), **result)
+            fail("deleting %s failed: %s" % (model, exc))
         module.exit_json(**result)
 
     last_error = None
     for attempt in range(1, module.params["retries"] + 2):
         result["attempts"] = attempt
         try:
-            result["bytes"] = ollama.pull(url, model, timeout=module.params["timeout"])
+            result["bytes"] = ollama.pull(
+                url, model, timeout=module.params["timeout"], on_progress=progress.update
+            )
+            progress.update(result["bytes"], result["bytes"], "success", done=True, force=True)
             module.exit_json(**result)
         except RuntimeError as exc:
             # Ollama refused (unknown model, no space): retrying will not help.
-            module.fail_json(msg="pulling %s failed: %s" % (model, exc), **result)
+            fail("pulling %s failed: %s" % (model, exc))
         except HTTPError as exc:
             try:
                 detail = exc.read().decode("utf-8", "replace")
             except Exception:  # best effort to show Ollama's own words
                 detail = str(exc)
-            module.fail_json(msg="pulling %s failed: %s" % (model, detail), **result)
+            fail("pulling %s failed: %s" % (model, detail))
         except (URLError, socket.error) as exc:
             last_error = exc  # stalled or dropped: Ollama resumes where it stopped
+            progress.update(status="retrying after: %s" % exc, force=True)
             time.sleep(min(2**attempt, 30))
-    module.fail_json(
-        msg="pulling %s stalled %d times, last: %s" % (model, result["attempts"], last_error),
-        **result,
-    )
+    fail("pulling %s stalled %d times, last: %s" % (model, result["attempts"], last_error))
 
 
 if __name__ == "__main__":

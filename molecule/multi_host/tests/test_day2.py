@@ -105,3 +105,57 @@ def test_unreachable_host_is_a_row_not_a_traceback(tmp_path):
     report = json.loads(result.stdout)
     assert report["gpu-01"]["reachable"] is True
     assert report["ghost"]["reachable"] is False and report["ghost"]["error"]
+
+
+def models() -> dict[str, dict[str, int]]:
+    result = llm("models", "list", "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(result.stdout)
+
+
+def test_models_list_is_a_matrix_of_hosts():
+    listed = models()
+    assert set(listed) == {"gpu-01", "gpu-02"}  # Ollama hosts only, not the chat host
+    assert set(listed["gpu-01"]) == {"qwen2.5:0.5b"}
+    assert set(listed["gpu-02"]) == {"qwen2.5:0.5b", "llama3.2:latest"}
+    assert all(size > 0 for host in listed.values() for size in host.values())
+    table = llm("models", "list")
+    assert "qwen2.5:0.5b" in table.stdout and "gpu-01" in table.stdout
+
+
+def test_models_add_shows_progress_then_sync_prune_and_remove_restore():
+    added = llm("models", "add", "llama3.2", "--limit", "gpu-01")
+    assert added.returncode == 0, added.stdout + added.stderr
+    # Not a terminal: one line per host and model as the pull advances, then the result.
+    assert "gpu-01: llama3.2:latest: success" in added.stdout, added.stdout
+    assert "gpu-02" not in added.stdout.split("Models")[0]  # the limit held
+    assert "llama3.2:latest" in models()["gpu-01"]
+
+    again = llm("models", "add", "llama3.2", "--limit", "gpu-01")
+    assert again.returncode == 0 and "already present" in again.stdout
+
+    pruned = llm("models", "sync", "--prune", "--yes")
+    assert pruned.returncode == 0, pruned.stdout + pruned.stderr
+    assert set(models()["gpu-01"]) == {"qwen2.5:0.5b"}  # llama3.2 is not configured there
+    assert set(models()["gpu-02"]) == {"qwen2.5:0.5b", "llama3.2:latest"}  # it is here
+
+    removed = llm("models", "remove", "qwen2.5:0.5b", "--limit", "gpu-02", "--yes")
+    assert removed.returncode == 0, removed.stdout + removed.stderr
+    assert set(models()["gpu-02"]) == {"llama3.2:latest"}
+    synced = llm("models", "sync")
+    assert synced.returncode == 0, synced.stdout + synced.stderr
+    assert set(models()["gpu-02"]) == {"qwen2.5:0.5b", "llama3.2:latest"}
+
+
+def test_bad_model_name_changes_nothing():
+    before = models()
+    result = llm("models", "add", "Llama 3!")
+    assert result.returncode == 2
+    assert result.stderr.startswith("llm: error: 'Llama 3!' is not a valid Ollama model name")
+    assert models() == before
+
+
+def test_remove_without_yes_is_refused_when_nobody_can_answer():
+    result = llm("models", "remove", "qwen2.5:0.5b")
+    assert result.returncode == 2 and "add --yes" in result.stderr
+    assert "qwen2.5:0.5b" in models()["gpu-01"]

@@ -1,0 +1,130 @@
+"""`llm models list|add|remove|sync`: the models on every Ollama host."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cli import inventory, model_names, runner
+from cli.errors import EXIT_OK, LlmError
+from cli.options import AnsibleOptions, ansible_options, collect_ansible_options, stack_dir_option
+from cli.stack import StackDir, resolve_dir
+
+
+@click.group()
+def models() -> None:
+    """List, add, remove or sync the models on every Ollama host."""
+
+
+def _prepare(
+    stack_dir: Path | None, ansible_args: dict[str, Any]
+) -> tuple[StackDir, Path, AnsibleOptions]:
+    opts = collect_ansible_options(**ansible_args)
+    stack = StackDir(resolve_dir(stack_dir)).require()
+    inventory_path = inventory.resolve(opts.inventory, stack.inventory)
+    hosts = inventory.stack_hosts(inventory_path, opts.limit)
+    if not any("llm_ollama" in groups for groups in hosts.values()):
+        raise LlmError(f"no Ollama host (group llm_ollama) in {inventory_path}")
+    return stack, inventory_path, opts
+
+
+def _run(stack: StackDir, inventory_path: Path, opts: AnsibleOptions, playbook: str,
+         extra: dict[str, Any], display: Any) -> int:  # fmt: skip
+    job = runner.PlaybookRun(
+        playbook=playbook,
+        inventory=inventory_path,
+        limit=opts.limit,
+        tags=opts.tags,
+        check=opts.check,
+        diff=opts.diff,
+        verbosity=opts.verbosity,
+        extra_vars={**opts.extra_vars, **extra},
+    )
+    return runner.run(stack, job, display)
+
+
+def _confirm(what: str, yes: bool) -> None:
+    if yes:
+        return
+    if not click.get_text_stream("stdin").isatty():
+        raise LlmError(f"not confirmed: {what}", "add --yes to run without asking")
+    if not click.confirm(f"{what}?", default=False):
+        raise LlmError("cancelled: nothing was changed")
+
+
+@models.command(name="list")
+@stack_dir_option
+@click.option("--json", "as_json", is_flag=True, help="Print {host: {model: bytes}} as JSON.")
+@ansible_options
+def list_models(stack_dir: Path | None, as_json: bool, **ansible_args: Any) -> int:
+    """Show which host has which model, with sizes."""
+    stack, inventory_path, opts = _prepare(stack_dir, ansible_args)
+    from cli.display import RunDisplay
+    from cli.pull_view import matrix, models_by_host
+
+    display = RunDisplay(verbose=opts.verbosity > 0, quiet=True)
+    code = _run(stack, inventory_path, opts, "status", {}, display)
+    by_host = models_by_host(display.state)
+    if as_json:
+        click.echo(json.dumps(by_host, indent=2, sort_keys=True))
+    else:
+        display.console.print(matrix(by_host))
+    display.print_failures()
+    return code
+
+
+def _change(stack_dir: Path | None, action: str, names: list[str], extra: dict[str, Any],
+            ansible_args: dict[str, Any]) -> int:  # fmt: skip
+    stack, inventory_path, opts = _prepare(stack_dir, ansible_args)
+    from cli.pull_view import ModelsDisplay, matrix, models_by_host
+
+    display = ModelsDisplay(verbose=opts.verbosity > 0)
+    code = _run(
+        stack,
+        inventory_path,
+        opts,
+        "models",
+        {"llm_models_action": action, "llm_models": names, **extra},
+        display,
+    )
+    by_host = models_by_host(display.state)
+    if by_host:
+        display.console.print(matrix(by_host))
+    return code
+
+
+@models.command()
+@stack_dir_option
+@click.argument("names", nargs=-1, required=True, metavar="MODEL...")
+@ansible_options
+def add(stack_dir: Path | None, names: tuple[str, ...], **ansible_args: Any) -> int:
+    """Pull models onto every Ollama host (or --limit), with progress per host."""
+    return _change(stack_dir, "add", model_names.check(names), {}, ansible_args)
+
+
+@models.command()
+@stack_dir_option
+@click.argument("names", nargs=-1, required=True, metavar="MODEL...")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+@ansible_options
+def remove(stack_dir: Path | None, names: tuple[str, ...], yes: bool, **ansible_args: Any) -> int:
+    """Delete models from every Ollama host (or --limit)."""
+    checked = model_names.check(names)
+    _confirm(f"delete {', '.join(checked)} from the Ollama hosts", yes)
+    return _change(stack_dir, "remove", checked, {}, ansible_args)
+
+
+@models.command()
+@stack_dir_option
+@click.option("--prune", is_flag=True, help="Also delete models not in the configured list.")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask before pruning.")
+@ansible_options
+def sync(stack_dir: Path | None, prune: bool, yes: bool, **ansible_args: Any) -> int:
+    """Make every Ollama host serve the configured models (ollama_models)."""
+    if prune:
+        _confirm("delete every model that is not in ollama_models", yes)
+    code = _change(stack_dir, "sync", [], {"llm_models_prune": prune}, ansible_args)
+    return code if code else EXIT_OK
