@@ -1,0 +1,69 @@
+"""`llm models`: names checked before Ansible, progress from watcher events, the matrix."""
+
+from __future__ import annotations
+
+import pytest
+from rich.console import Console
+
+from cli import model_names, pull_view
+from cli.errors import LlmError
+from cli.events import RunState
+
+
+def test_names_checked_with_the_collections_rule():
+    assert model_names.check(("llama3.2", "qwen2.5:7b", "llama3.2")) == ["llama3.2", "qwen2.5:7b"]
+    with pytest.raises(LlmError, match="'Llama 3!' is not a valid Ollama model name"):
+        model_names.check(("llama3.2", "Llama 3!"))
+
+
+def retry(host: str, **res) -> dict:
+    task = "Watch the pull of llama3.2"
+    return {"event": "runner_retry", "event_data": {"host": host, "task": task, "res": res}}
+
+
+def test_pull_update_only_from_the_watcher():
+    event = retry("gpu-01", model="llama3.2:latest", completed=10, total=100, done=False)
+    update = pull_view.pull_update(event)
+    assert update is not None
+    assert update[0] == "gpu-01" and update[1]["completed"] == 10
+    other = {"event": "runner_retry", "event_data": {"task": "Wait for docker", "res": {}}}
+    assert pull_view.pull_update(other) is None
+    assert pull_view.pull_update({"event": "runner_on_failed", "event_data": {}}) is None
+
+
+def test_log_lines_at_quarter_steps_and_the_end():
+    console = Console(record=True, width=200, force_terminal=False)
+    progress = pull_view.PullProgress(console)
+    progress.start()
+    for completed in (0, 10, 30, 31, 60, 99):
+        progress.update("gpu-01", {"model": "m:latest", "completed": completed, "total": 100})
+    progress.update(
+        "gpu-01", {"model": "m:latest", "completed": 100, "total": 100, "done": True,
+                   "status": "success"}
+    )  # fmt: skip
+    progress.stop()
+    lines = console.export_text().splitlines()
+    assert lines == [
+        "gpu-01: m:latest: 0% (0.0 / 0.0 MB)",
+        "gpu-01: m:latest: 25% (0.0 / 0.0 MB)",
+        "gpu-01: m:latest: 50% (0.0 / 0.0 MB)",
+        "gpu-01: m:latest: 75% (0.0 / 0.0 MB)",
+        "gpu-01: m:latest: success (0.0 / 0.0 MB)",
+    ]
+
+
+def test_matrix_models_down_hosts_across():
+    state = RunState()
+    for host, models in (("gpu-01", [("a:latest", 2_000_000_000)]), ("gpu-02", [])):
+        report = {"models": [{"name": n, "size": s} for n, s in models]}
+        state.handle(
+            {"event": "runner_on_ok", "event_data": {"host": host, "res": {"llm_report": report}}}
+        )
+    chat = {"host": "chat", "res": {"llm_report": {"models": None}}}
+    state.handle({"event": "runner_on_ok", "event_data": chat})
+    by_host = pull_view.models_by_host(state)
+    assert by_host == {"gpu-01": {"a:latest": 2_000_000_000}, "gpu-02": {}}  # chat: no Ollama
+    console = Console(record=True, width=100)
+    console.print(pull_view.matrix(by_host))
+    row = next(line for line in console.export_text().splitlines() if "a:latest" in line)
+    assert "2.00 GB" in row and "-" in row
