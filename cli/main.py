@@ -19,6 +19,7 @@ from cli.errors import EXIT_INTERRUPTED, EXIT_USAGE, LlmError
 COMMANDS = {
     "init": ("cli.commands.init:init", "Create the stack directory: config, inventory, secrets."),
     "install": ("cli.commands.install:install", "Check every host, then install the stack."),
+    "config": ("cli.commands.config:config", "Show, read, change and check the settings."),
     "models": ("cli.commands.models:models", "List, add, remove or sync models on every host."),
     "status": ("cli.commands.status:status", "Show services, models and GPUs on every host."),
     "start": ("cli.commands.services:start", "Start the stack's services (all, or those named)."),

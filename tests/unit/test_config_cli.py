@@ -1,0 +1,141 @@
+"""`llm config`: typed settings from the roles' argument specs, comments kept, secrets hidden."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def llm(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+
+
+@pytest.fixture
+def stack(tmp_path):
+    target = tmp_path / "stack"
+    assert llm("init", "--dir", str(target)).returncode == 0
+    return target
+
+
+def test_set_keeps_comments_and_other_settings(stack):
+    before = (stack / "config.yml").read_text()
+    result = llm("config", "set", "ollama_models", "[llama3.2, 'qwen2.5:7b']", "--dir", str(stack))
+    assert result.returncode == 0, result.stderr
+    after = (stack / "config.yml").read_text()
+    assert [line for line in before.splitlines() if line.startswith("#")] == [
+        line for line in after.splitlines() if line.startswith("#")
+    ]
+    data = yaml.safe_load(after)
+    assert data["ollama_models"] == ["llama3.2", "qwen2.5:7b"]
+    assert data["librechat_allow_registration"] is True
+    assert llm("config", "set", "ollama_port", "11500", "--dir", str(stack)).returncode == 0
+    assert yaml.safe_load((stack / "config.yml").read_text())["ollama_port"] == 11500
+    assert llm("config", "get", "ollama_port", "--dir", str(stack)).stdout.strip() == "11500"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("ollama_prot", "8080", "unknown setting 'ollama_prot': did you mean ollama_port?"),
+        ("ollama_port", "99999", "ollama_port: 99999 is not a port number (1-65535)"),
+        ("ollama_port", "abc", "ollama_port: 'abc' is not an integer"),
+        ("librechat_allow_registration", "maybe", "'maybe' is not a boolean (true or false)"),
+        ("preflight_gpu_vendor", "intel", "'intel' is not one of auto, nvidia, amd, none"),
+        ("mongodb_root_password", "hunter2", "mongodb_root_password is a secret"),
+    ],
+)
+def test_set_refuses_with_one_line_and_changes_nothing(stack, key, value, message):
+    before = (stack / "config.yml").read_text()
+    result = llm("config", "set", key, value, "--dir", str(stack))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], lines
+    assert "Traceback" not in result.stderr
+    assert (stack / "config.yml").read_text() == before
+
+
+def test_get_falls_back_to_the_role_default(stack):
+    assert llm("config", "get", "ollama_keep_alive", "--dir", str(stack)).stdout.strip() == "5m"
+
+
+def test_validate_names_every_problem(stack):
+    with (stack / "config.yml").open("a") as handle:
+        handle.write("ollama_port: lots\nlibrechat_prot: 3080\n")
+    result = llm("config", "validate", "--dir", str(stack))
+    assert result.returncode == 2
+    assert "ollama_port: 'lots' is not an integer" in result.stderr
+    assert "unknown setting 'librechat_prot': did you mean librechat_port?" in result.stderr
+
+
+def test_show_never_shows_a_secret(stack):
+    secret = "s3cret-value-planted"
+    with (stack / "config.yml").open("a") as handle:
+        handle.write(f"librechat_creds_key: {secret}\n")
+    for args in ((), ("--all",), ("--json",)):
+        result = llm("config", "show", *args, "--dir", str(stack))
+        assert secret not in result.stdout + result.stderr
+        assert "********" in result.stdout
+
+
+def editor(tmp_path, *contents: str) -> dict:
+    """An $EDITOR that writes each given text in turn, one per invocation."""
+    script = tmp_path / "fake-editor"
+    states = tmp_path / "editor-texts"
+    states.mkdir()
+    for index, text in enumerate(contents):
+        (states / f"{index}.yml").write_text(text)
+    script.write_text(
+        "#!/bin/sh\n"
+        f"next=$(ls {states} | sort | head -n 1)\n"
+        f'cp "{states}/$next" "$1" && rm "{states}/$next"\n'
+    )
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return {"EDITOR": str(script), "VISUAL": str(script)}
+
+
+def test_edit_reopens_an_invalid_result_and_saves_the_valid_one(stack, tmp_path):
+    env = editor(tmp_path, "ollama_port: nope\n", "ollama_port: 11600\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "cli.main", "config", "edit", "--dir", str(stack)],
+        input="y\n",
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env={**os.environ, **env},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "not saved: ollama_port: 'nope' is not an integer" in result.stderr
+    assert yaml.safe_load((stack / "config.yml").read_text()) == {"ollama_port": 11600}
+
+
+def test_edit_that_is_abandoned_keeps_the_file(stack, tmp_path):
+    before = (stack / "config.yml").read_text()
+    env = editor(tmp_path, "ollama_models: {not: [valid\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "cli.main", "config", "edit", "--dir", str(stack)],
+        input="n\n",
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env={**os.environ, **env},
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "not valid YAML" in result.stderr
+    assert (stack / "config.yml").read_text() == before
