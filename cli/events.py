@@ -14,7 +14,8 @@ from cli.errors import EXIT_HOST_FAILED, EXIT_INTERRUPTED, EXIT_OK
 # A role sets a fact named <role>_host_summary (ansible.builtin.set_fact) to put
 # a line about the host in the recap.
 SUMMARY_SUFFIX = "_host_summary"
-# A module returns `llm_report` (a dict) for commands that show data, not progress.
+# A module returns `llm_report` (a dict), or a play sets it as a fact, for
+# commands that show data rather than progress.
 REPORT_KEY = "llm_report"
 
 _COUNTERS = ("ok", "changed", "failed", "unreachable", "skipped", "rescued", "ignored")
@@ -117,8 +118,9 @@ class RunState:
         elif kind == "runner_on_ok" and hostname:
             state = self.host(hostname)
             state.counts["changed" if res.get("changed") else "ok"] += 1
-            if isinstance(res.get(REPORT_KEY), dict):
-                state.report = res[REPORT_KEY]
+            report = res.get(REPORT_KEY) or (res.get("ansible_facts") or {}).get(REPORT_KEY)
+            if isinstance(report, dict):
+                state.report = report
             for key, value in (res.get("ansible_facts") or {}).items():
                 if key.endswith(SUMMARY_SUFFIX) and isinstance(value, str) and value.strip():
                     state.summaries[key] = " ".join(value.split())

@@ -20,6 +20,8 @@ COMMANDS = {
     "init": ("cli.commands.init:init", "Create the stack directory: config, inventory, secrets."),
     "install": ("cli.commands.install:install", "Check every host, then install the stack."),
     "config": ("cli.commands.config:config", "Show, read, change and check the settings."),
+    "debug": ("cli.commands.debug:debug", "Collect diagnostics from every host (redacted)."),
+    "logs": ("cli.commands.logs:logs", "Show a service's recent log from every host."),
     "models": ("cli.commands.models:models", "List, add, remove or sync models on every host."),
     "status": ("cli.commands.status:status", "Show services, models and GPUs on every host."),
     "start": ("cli.commands.services:start", "Start the stack's services (all, or those named)."),

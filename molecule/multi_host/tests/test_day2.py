@@ -159,3 +159,50 @@ def test_remove_without_yes_is_refused_when_nobody_can_answer():
     result = llm("models", "remove", "qwen2.5:0.5b")
     assert result.returncode == 2 and "add --yes" in result.stderr
     assert "qwen2.5:0.5b" in models()["gpu-01"]
+
+
+def test_logs_of_one_service_on_one_host():
+    result = llm("logs", "ollama", "--host", "gpu-01", "--tail", "5")
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "==> gpu-01: ollama <=="
+    assert 1 <= len(lines) - 1 <= 5
+    assert "gpu-02" not in result.stdout
+
+
+def test_logs_only_from_hosts_running_the_service():
+    result = llm("logs", "librechat", "--tail", "3")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "==> chat: librechat <==" in result.stdout
+    assert "gpu-0" not in result.stdout
+
+
+def test_debug_bundle_from_every_host_with_no_secret(tmp_path):
+    import tarfile
+
+    import yaml
+
+    result = llm("debug", "--output", str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    bundle = next(tmp_path.glob("llm-debug-*.tar.gz"))
+    assert bundle.stat().st_mode & 0o777 == 0o600
+    secrets = [v for v in yaml.safe_load((STACK / "secrets.yml").read_text()).values() if v]
+    with tarfile.open(bundle) as archive:
+        texts = {
+            m.name.split("/", 1)[1]: archive.extractfile(m).read().decode(errors="replace")
+            for m in archive.getmembers()
+        }
+    for host in ("chat", "gpu-01", "gpu-02"):
+        assert f"{host}/cmd/docker_ps_-a_--filter_name_llm-.txt" in texts
+        assert f"{host}/cmd/df_-h.txt" in texts
+    assert "llm-librechat" in texts["chat/cmd/docker_ps_-a_--filter_name_llm-.txt"]
+    env = texts["chat/file/opt/llm-stack/librechat/.env.txt"]
+    assert "CREDS_KEY=" in env and "<redacted>" in env  # the real .env was read, then redacted
+    for name, text in texts.items():
+        assert not any(secret in text for secret in secrets), name
+    # Nor in what ansible-runner kept of the run.
+    newest = max((STACK / "runs" / "artifacts").iterdir(), key=lambda p: p.stat().st_mtime)
+    for path in newest.rglob("*"):
+        if path.is_file():
+            content = path.read_text(errors="replace")
+            assert not any(secret in content for secret in secrets), path
