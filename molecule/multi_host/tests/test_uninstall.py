@@ -1,0 +1,45 @@
+"""`llm uninstall`, last (files run in name order; destroy follows verify).
+
+Keeps data unless --purge; a later install finds the kept models.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+from test_day2 import llm, models, status
+
+
+def in_host(host: str, *argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["docker", "exec", host, *argv], capture_output=True, text=True, check=False
+    )
+
+
+def test_uninstall_keeps_data_and_a_reinstall_finds_it():
+    kept = set(models()["gpu-02"])
+    result = llm("uninstall", "--limit", "gpu-02")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "data kept in /opt/llm-stack" in result.stdout
+    assert "llm-ollama" not in in_host("gpu-02", "docker", "ps", "-a").stdout
+    assert in_host("gpu-02", "test", "-e", "/opt/llm-stack/ollama/compose.yml").returncode == 1
+    blobs = in_host("gpu-02", "ls", "/opt/llm-stack/ollama/models/blobs").stdout.split()
+    assert blobs, "the models were deleted without --purge"
+    rc, report = status()
+    assert rc == 1 and report["gpu-02"]["services"] == {}  # nothing deployed there now
+    assert report["gpu-01"]["services"]["ollama"]["state"] == "running"  # the limit held
+
+    reinstall = llm("install", "--limit", "gpu-02")
+    assert reinstall.returncode == 0, reinstall.stdout + reinstall.stderr
+    assert set(models()["gpu-02"]) == kept
+
+
+def test_purge_needs_confirmation_then_deletes_the_data():
+    refused = llm("uninstall", "--purge", "--limit", "gpu-01")
+    assert refused.returncode == 2 and "--yes" in refused.stderr
+    assert in_host("gpu-01", "test", "-d", "/opt/llm-stack/ollama/models").returncode == 0
+
+    purged = llm("uninstall", "--purge", "--yes", "--limit", "gpu-01")
+    assert purged.returncode == 0, purged.stdout + purged.stderr
+    assert in_host("gpu-01", "test", "-e", "/opt/llm-stack").returncode == 1
+    assert "llm-ollama" not in in_host("gpu-01", "docker", "ps", "-a").stdout
