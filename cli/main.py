@@ -19,6 +19,8 @@ from cli.errors import EXIT_INTERRUPTED, EXIT_USAGE, LlmError
 COMMANDS = {
     "init": ("cli.commands.init:init", "Create the stack directory: config, inventory, secrets."),
     "install": ("cli.commands.install:install", "Check every host, then install the stack."),
+    "backup": ("cli.commands.backup:backup", "Dump MongoDB of every chat host to this machine."),
+    "restore": ("cli.commands.backup:restore", "Restore a chat host's MongoDB from a backup."),
     "config": ("cli.commands.config:config", "Show, read, change and check the settings."),
     "debug": ("cli.commands.debug:debug", "Collect diagnostics from every host (redacted)."),
     "logs": ("cli.commands.logs:logs", "Show a service's recent log from every host."),

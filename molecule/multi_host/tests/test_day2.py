@@ -206,3 +206,52 @@ def test_debug_bundle_from_every_host_with_no_secret(tmp_path):
         if path.is_file():
             content = path.read_text(errors="replace")
             assert not any(secret in content for secret in secrets), path
+
+
+def conversations() -> list[dict]:
+    out = subprocess.run(
+        ["docker", "exec", "chat", "curl", "-fsS", "http://127.0.0.1:3080/api/standin/conversations"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return json.loads(out)
+
+
+def add_conversation(title: str) -> None:
+    subprocess.run(
+        ["docker", "exec", "chat", "curl", "-fsS", "-X", "POST", "-H",
+         "Content-Type: application/json", "-d", json.dumps({"title": title}),
+         "http://127.0.0.1:3080/api/standin/conversations"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+
+
+def test_backup_and_restore_round_trip(tmp_path):
+    import hashlib
+    import shutil
+
+    add_conversation("kept by the backup")
+    backed_up = llm("backup")
+    assert backed_up.returncode == 0, backed_up.stdout + backed_up.stderr
+    archive = max((STACK / "backups").glob("*/chat.archive.gz"), key=lambda p: p.stat().st_mtime)
+    assert archive.stat().st_mode & 0o777 == 0o600
+    digest = hashlib.sha256(archive.read_bytes()).hexdigest()
+    assert f"{digest}  chat.archive.gz" in (archive.parent / "SHA256SUMS").read_text()
+    assert f"sha256 {digest}" in backed_up.stdout
+    assert not list((STACK / "backups").glob("*/gpu-0*"))  # chat hosts only
+
+    add_conversation("written after the backup")
+    restored = llm("restore", str(archive), "--yes")
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    titles = [c["title"] for c in conversations()]
+    assert "kept by the backup" in titles
+    assert "written after the backup" not in titles
+
+    # A damaged copy is refused before any host is touched.
+    damaged = tmp_path / "chat.archive.gz"
+    shutil.copy(archive, damaged)
+    shutil.copy(archive.parent / "SHA256SUMS", tmp_path / "SHA256SUMS")
+    with damaged.open("ab") as handle:
+        handle.write(b"x")
+    refused = llm("restore", str(damaged), "--yes")
+    assert refused.returncode == 2 and "does not match its checksum" in refused.stderr
+    assert "kept by the backup" in [c["title"] for c in conversations()]

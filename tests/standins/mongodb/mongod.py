@@ -12,6 +12,8 @@ MONGO_APP_* variables the script reads.
 Protocol: one JSON object per line, one reply per line.
   {"auth": {"user", "password", "db"}}   {"ping": 1}
   {"insert": coll, "db": db, "doc": {...}}   {"find": coll, "db": db}
+  {"dump": 1}   {"restore": {db: {coll: [docs]}}, "drop": bool}   (root users only;
+  the stand-in mongodump and mongorestore use them)
 """
 
 import json
@@ -82,6 +84,23 @@ class Handler(socketserver.StreamRequestHandler):
                         "code": 13,
                         "errmsg": f"not authorized on {request.get('db')}",
                     }
+                elif ("dump" in request or "restore" in request) and not session[2]:
+                    reply = {
+                        "ok": 0,
+                        "code": 13,
+                        "errmsg": "not authorized: dump/restore need root",
+                    }
+                elif "dump" in request:
+                    reply = {"ok": 1, "data": state["data"]}
+                elif "restore" in request:
+                    for db, collections in request["restore"].items():
+                        target = state["data"].setdefault(db, {})
+                        for coll, docs in collections.items():
+                            if request.get("drop") or coll not in target:
+                                target[coll] = []
+                            target[coll].extend(docs)
+                    save(state)
+                    reply = {"ok": 1}
                 elif "insert" in request:
                     coll = (
                         state["data"]
