@@ -99,3 +99,28 @@ def ensure(path: Path) -> list[str]:
     elif stat.S_IMODE(path.stat().st_mode) != FILE_MODE:
         path.chmod(FILE_MODE)
     return [spec.name for spec in missing]
+
+
+# What rotating each secret means for users, and whether a redeploy is enough.
+ROTATION = {
+    "librechat_jwt_secret": "everyone is signed out of LibreChat",
+    "librechat_jwt_refresh_secret": "everyone is signed out of LibreChat",
+    "librechat_creds_key": "API keys users stored in LibreChat can no longer be decrypted",
+    "librechat_creds_iv": "API keys users stored in LibreChat can no longer be decrypted",
+    "meilisearch_master_key": "conversation search restarts with the new key",
+}
+
+
+def rotate(path: Path, name: str) -> None:
+    """Replace one secret with a new value (the file stays 0600)."""
+    spec = next((s for s in SPECS if s.name == name), None)
+    if spec is None:
+        raise LlmError(f"unknown secret {name!r}", f"secrets: {', '.join(s.name for s in SPECS)}")
+    if name not in ROTATION:
+        raise LlmError(
+            f"{name} cannot be rotated by a redeploy: MongoDB keeps the password it was"
+            " initialised with",
+            "change it in MongoDB first (db.changeUserPassword), then in secrets.yml",
+        )
+    current = load(path)
+    _write(path, {**current, name: spec.generate()})

@@ -255,3 +255,22 @@ def test_backup_and_restore_round_trip(tmp_path):
     refused = llm("restore", str(damaged), "--yes")
     assert refused.returncode == 2 and "does not match its checksum" in refused.stderr
     assert "kept by the backup" in [c["title"] for c in conversations()]
+
+
+def test_rotating_a_secret_redeploys_what_uses_it():
+    import yaml
+
+    before = yaml.safe_load((STACK / "secrets.yml").read_text())["meilisearch_master_key"]
+    result = llm("secrets", "rotate", "meilisearch_master_key", "--yes")
+    assert result.returncode == 0, result.stdout + result.stderr
+    after = yaml.safe_load((STACK / "secrets.yml").read_text())["meilisearch_master_key"]
+    assert after != before and after not in result.stdout + result.stderr
+    env = subprocess.run(
+        ["docker", "exec", "chat", "cat", "/opt/llm-stack/librechat/meilisearch.env"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert after in env and before not in env
+    # LibreChat's health needs Meilisearch to accept the key: both restarted with the new one.
+    rc, report = status()
+    assert rc == 0, report
+    assert report["chat"]["services"]["librechat"]["health"] == "healthy"

@@ -1,0 +1,80 @@
+"""`llm secrets list|generate|rotate`: the stack's secrets, shown only on request."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cli import inventory, runner, secretstore
+from cli.errors import EXIT_OK, LlmError
+from cli.options import ansible_options, collect_ansible_options, stack_dir_option
+from cli.stack import StackDir, resolve_dir
+
+
+@click.group()
+def secrets() -> None:
+    """List, fill in or rotate the stack's secrets (secrets.yml, mode 0600)."""
+
+
+@secrets.command(name="list")
+@stack_dir_option
+@click.option("--show", is_flag=True, help="Also print the values (careful: your terminal).")
+def list_secrets(stack_dir: Path | None, show: bool) -> int:
+    """Name, purpose and whether each secret is set; values only with --show."""
+    stack = StackDir(resolve_dir(stack_dir)).require()
+    current = secretstore.load(stack.secrets)
+    for spec in secretstore.SPECS:
+        value = current.get(spec.name)
+        shown = value if (show and value) else ("set" if value else "MISSING")
+        click.echo(f"{spec.name:30} {shown:10}  {spec.describe}")
+    return EXIT_OK
+
+
+@secrets.command()
+@stack_dir_option
+def generate(stack_dir: Path | None) -> int:
+    """Generate every missing secret; existing ones are never changed."""
+    stack = StackDir(resolve_dir(stack_dir)).require()
+    made = secretstore.ensure(stack.secrets)
+    click.echo(f"generated {', '.join(made)}" if made else "every secret is already set")
+    return EXIT_OK
+
+
+@secrets.command()
+@stack_dir_option
+@click.argument("name")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask first.")
+@ansible_options
+def rotate(stack_dir: Path | None, name: str, yes: bool, **ansible_args: Any) -> int:
+    """Give secret NAME a new value, then redeploy the chat hosts that use it."""
+    opts = collect_ansible_options(**ansible_args)
+    stack = StackDir(resolve_dir(stack_dir)).require()
+    inventory_path = inventory.resolve(opts.inventory, stack.inventory)
+    limit = opts.limit or "llm_chat"
+    inventory.stack_hosts(inventory_path, limit)
+    effect = secretstore.ROTATION.get(name)
+    if effect is None:
+        secretstore.rotate(stack.secrets, name)  # raises the reason
+    if not yes:
+        if not click.get_text_stream("stdin").isatty():
+            raise LlmError(f"rotating {name}: {effect}", "add --yes to confirm")
+        if not click.confirm(f"Rotate {name}? {effect[0].upper() + effect[1:]}.", default=False):
+            raise LlmError("cancelled: nothing was changed")
+    secretstore.rotate(stack.secrets, name)
+    click.echo(f"{name} rotated in {stack.secrets}; redeploying {limit}")
+
+    from cli.display import RunDisplay
+
+    job = runner.PlaybookRun(
+        playbook="install",
+        inventory=inventory_path,
+        limit=limit,
+        tags=opts.tags,
+        check=False,
+        diff=opts.diff,
+        verbosity=opts.verbosity,
+        extra_vars=opts.extra_vars,
+    )
+    return runner.run(stack, job, RunDisplay(verbose=opts.verbosity > 0))

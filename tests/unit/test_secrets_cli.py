@@ -1,0 +1,71 @@
+"""`llm secrets`: values only with --show, missing ones filled, one rotated at a time."""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from cli.main import llm
+
+
+@pytest.fixture
+def stack(tmp_path):
+    target = tmp_path / "stack"
+    assert CliRunner().invoke(llm, ["init", "--dir", str(target)]).exit_code == 0
+    return target
+
+
+def values(stack) -> dict[str, str]:
+    return yaml.safe_load((stack / "secrets.yml").read_text())
+
+
+def test_list_hides_values_unless_show(stack):
+    secrets = values(stack)
+    hidden = CliRunner().invoke(llm, ["secrets", "list", "--dir", str(stack)])
+    assert hidden.exit_code == 0
+    assert not any(v in hidden.output for v in secrets.values())
+    assert hidden.output.count(" set ") == len(secrets)
+    shown = CliRunner().invoke(llm, ["secrets", "list", "--show", "--dir", str(stack)])
+    assert all(v in shown.output for v in secrets.values())
+
+
+def test_generate_fills_only_what_is_missing(stack):
+    before = values(stack)
+    trimmed = {k: v for k, v in before.items() if k != "meilisearch_master_key"}
+    (stack / "secrets.yml").write_text(yaml.safe_dump(trimmed))
+    result = CliRunner().invoke(llm, ["secrets", "generate", "--dir", str(stack)])
+    assert result.output.strip() == "generated meilisearch_master_key"
+    after = values(stack)
+    assert {k: after[k] for k in trimmed} == trimmed
+    assert len(after["meilisearch_master_key"]) >= 32
+
+
+def test_rotate_refuses_mongodb_passwords_and_unknown_names(stack):
+    before = (stack / "secrets.yml").read_text()
+    for name, words in (("mongodb_app_password", "cannot be rotated"), ("nope", "unknown secret")):
+        result = CliRunner().invoke(llm, ["secrets", "rotate", name, "--yes", "--dir", str(stack)])
+        assert result.exit_code == 2 and words in result.output
+    assert (stack / "secrets.yml").read_text() == before
+
+
+def test_rotate_changes_one_secret_then_redeploys_the_chat_hosts(stack, monkeypatch):
+    from cli import runner as runner_module
+
+    jobs = []
+    monkeypatch.setattr(runner_module, "run", lambda stack, job, display: jobs.append(job) or 0)
+    before = values(stack)
+    result = CliRunner().invoke(
+        llm, ["secrets", "rotate", "librechat_jwt_secret", "--yes", "--dir", str(stack)]
+    )
+    assert result.exit_code == 0, result.output
+    after = values(stack)
+    assert after["librechat_jwt_secret"] != before["librechat_jwt_secret"]
+    assert {k: v for k, v in after.items() if k != "librechat_jwt_secret"} == {
+        k: v for k, v in before.items() if k != "librechat_jwt_secret"
+    }
+    assert stat.S_IMODE((stack / "secrets.yml").stat().st_mode) == 0o600
+    assert (jobs[0].playbook, jobs[0].limit) == ("install", "llm_chat")
+    assert after["librechat_jwt_secret"] not in result.output
