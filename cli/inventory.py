@@ -60,6 +60,17 @@ def _parse_reason(path: Path, warnings: list[str], exc: Exception) -> str:
 
 def stack_hosts(path: Path, limit: str | None) -> list[str]:
     """Hosts of the stack's groups that the run will touch; errors when there are none."""
+    return _inspect(path, limit)[1]
+
+
+def group_hosts(path: Path, limit: str | None, group: str) -> list[str]:
+    """The hosts of one stack group that the run will touch (may be none)."""
+    members, selected = _inspect(path, limit)
+    return sorted(set(selected) & set(members.get(group, [])))
+
+
+def _inspect(path: Path, limit: str | None) -> tuple[dict[str, list[str]], list[str]]:
+    """(stack group -> hosts, hosts the run will touch), with the checks above."""
     # Fail on an inventory Ansible cannot parse instead of treating it as a host list.
     os.environ.setdefault("ANSIBLE_INVENTORY_UNPARSED_FAILED", "True")
     from ansible.errors import AnsibleError
@@ -104,5 +115,5 @@ def stack_hosts(path: Path, limit: str | None) -> list[str]:
                 f"--limit {limit!r} matches no host of the stack in {path}",
                 f"hosts there: {', '.join(sorted(in_stack))}",
             )
-        return sorted(selected)
-    return sorted(in_stack)
+        return members, sorted(selected)
+    return members, sorted(in_stack)

@@ -22,6 +22,7 @@ from rich.table import Table
 
 from cli.display import RunDisplay
 from cli.events import RunState
+from cli.status_view import human_bytes
 
 WATCH_TASK_PREFIX = "Watch the pull of "
 
@@ -125,5 +126,5 @@ def matrix(by_host: dict[str, dict[str, int]]) -> Table:
         table.add_column(host, justify="right")
     for model in sorted({m for models in by_host.values() for m in models}):
         cells = [by_host[h].get(model) for h in hosts]
-        table.add_row(model, *(f"{size / 1e9:.2f} GB" if size else "-" for size in cells))
+        table.add_row(model, *(human_bytes(size) if size else "-" for size in cells))
     return table

@@ -48,8 +48,12 @@ def healthy(report: dict[str, Any]) -> bool:
     )
 
 
-def _size(size: int) -> str:
-    return f"{size / 1e9:.1f} GB" if size >= 1e8 else f"{size / 1e6:.0f} MB"
+def human_bytes(size: int) -> str:
+    """2019393189 -> '2.0 GB', decimal units as Ollama prints them."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} B"
 
 
 def render(report: dict[str, Any], console: Console) -> None:
@@ -79,7 +83,7 @@ def render(report: dict[str, Any], console: Console) -> None:
     for host, entry in report.items():
         if entry.get("models") is not None:
             models = entry["models"]
-            names = ", ".join(f"{m['name']} ({_size(m['size'])})" for m in models)
+            names = ", ".join(f"{m['name']} ({human_bytes(m['size'])})" for m in models)
             console.print(Text(f"{host}: models: {names or 'none'}"), soft_wrap=True)
         for gpu in entry.get("gpus") or []:
             console.print(

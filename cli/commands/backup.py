@@ -74,8 +74,7 @@ def backup(stack_dir: Path | None, **ansible_args: Any) -> int:
     _no_check(opts, "backup")
     stack = StackDir(resolve_dir(stack_dir)).require()
     inventory_path = inventory.resolve(opts.inventory, stack.inventory)
-    hosts = inventory.stack_hosts(inventory_path, opts.limit)
-    if not any("llm_chat" in groups for groups in hosts.values()):
+    if not inventory.group_hosts(inventory_path, opts.limit, "llm_chat"):
         raise LlmError(f"no chat host (group llm_chat) in {inventory_path}: nothing to back up")
     target = stack.root / "backups" / time.strftime("%Y%m%d-%H%M%S")
     target.mkdir(parents=True, mode=0o700)
@@ -115,8 +114,7 @@ def restore(stack_dir: Path | None, archive: Path, host: str | None, yes: bool,
         raise LlmError(f"cannot tell which host {archive.name} belongs to", "give --host HOST")
     stack = StackDir(resolve_dir(stack_dir)).require()
     inventory_path = inventory.resolve(opts.inventory, stack.inventory)
-    hosts = inventory.stack_hosts(inventory_path, target)
-    if not all("llm_chat" in groups for groups in hosts.values()):
+    if not inventory.group_hosts(inventory_path, target, "llm_chat"):
         raise LlmError(f"{target} is not a chat host (group llm_chat) in {inventory_path}")
     checksum = verify(archive)
     if not yes:

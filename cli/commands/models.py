@@ -25,9 +25,9 @@ def _prepare(
     opts = collect_ansible_options(**ansible_args)
     stack = StackDir(resolve_dir(stack_dir)).require()
     inventory_path = inventory.resolve(opts.inventory, stack.inventory)
-    hosts = inventory.stack_hosts(inventory_path, opts.limit)
-    if not any("llm_ollama" in groups for groups in hosts.values()):
-        raise LlmError(f"no Ollama host (group llm_ollama) in {inventory_path}")
+    if not inventory.group_hosts(inventory_path, opts.limit, "llm_ollama"):
+        where = f" matching --limit {opts.limit!r}" if opts.limit else ""
+        raise LlmError(f"no Ollama host (group llm_ollama){where} in {inventory_path}")
     return stack, inventory_path, opts
 
 

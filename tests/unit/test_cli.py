@@ -228,3 +228,21 @@ def test_services_reach_the_playbook(runner, stack, monkeypatch):
 def test_status_with_a_limit_matching_no_host(stack, tmp_path):
     line = one_line_error(tmp_path, "status", "--dir", str(stack), "--limit", "nope")
     assert "--limit 'nope' matches no host" in line
+
+
+def test_models_and_backup_need_hosts_of_their_group(stack, tmp_path):
+    inventory = stack / "ollama-only.ini"
+    inventory.write_text("[llm_ollama]\ngpu-01\n")
+    line = one_line_error(tmp_path, "backup", "--dir", str(stack), "-i", str(inventory))
+    assert "no chat host (group llm_chat)" in line
+    line = one_line_error(
+        tmp_path, "models", "add", "llama3.2", "--dir", str(stack), "-i", str(inventory),
+        "--limit", "nobody",
+    )  # fmt: skip
+    assert "--limit 'nobody' matches no host" in line
+    chat = stack / "chat.ini"
+    chat.write_text("[llm_ollama]\ngpu-01\n[llm_chat]\nchat\n")
+    line = one_line_error(
+        tmp_path, "models", "list", "--dir", str(stack), "-i", str(chat), "--limit", "chat"
+    )
+    assert "no Ollama host (group llm_ollama) matching --limit 'chat'" in line

@@ -66,4 +66,4 @@ def test_matrix_models_down_hosts_across():
     console = Console(record=True, width=100)
     console.print(pull_view.matrix(by_host))
     row = next(line for line in console.export_text().splitlines() if "a:latest" in line)
-    assert "2.00 GB" in row and "-" in row
+    assert "2.0 GB" in row and "-" in row

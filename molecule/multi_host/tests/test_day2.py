@@ -45,7 +45,7 @@ def test_status_reports_every_host_service_and_model():
         assert set(report[gpu]["services"]) == {"ollama"}
         assert report[gpu]["services"]["ollama"]["url"].startswith("http://")
     assert [m["name"] for m in report["gpu-01"]["models"]] == ["qwen2.5:0.5b"]
-    assert {m["name"] for m in report["gpu-02"]["models"]} == {"qwen2.5:0.5b", "llama3.2"}
+    assert {m["name"] for m in report["gpu-02"]["models"]} == {"qwen2.5:0.5b", "llama3.2:latest"}
     assert all(m["size"] > 0 for m in report["gpu-02"]["models"])
 
 
