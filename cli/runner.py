@@ -15,7 +15,10 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cli.options import AnsibleOptions
 
 from cli import collection, links
 from cli.errors import LlmError
@@ -36,6 +39,30 @@ class PlaybookRun:
     diff: bool = False
     verbosity: int = 0
     extra_vars: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_options(
+        cls,
+        playbook: str,
+        inventory: Path,
+        opts: AnsibleOptions,
+        *,
+        limit: str | None = None,
+        extra_vars: dict[str, Any] | None = None,
+        read_only: bool = False,
+    ) -> PlaybookRun:
+        """The run a command's common options ask for (AnsibleOptions), plus its own
+        variables; read_only drops --check/--diff for commands they mean nothing to."""
+        return cls(
+            playbook=playbook,
+            inventory=inventory,
+            limit=limit if limit is not None else opts.limit,
+            tags=opts.tags,
+            check=False if read_only else opts.check,
+            diff=False if read_only else opts.diff,
+            verbosity=opts.verbosity,
+            extra_vars={**opts.extra_vars, **(extra_vars or {})},
+        )
 
 
 class _Interrupt:

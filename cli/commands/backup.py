@@ -48,20 +48,6 @@ def _no_check(opts: AnsibleOptions, command: str) -> None:
         raise LlmError(f"--check and --diff do not apply to llm {command}")
 
 
-def _job(playbook: str, inventory_path: Path, opts: AnsibleOptions, limit: str | None,
-         extra: dict[str, Any]) -> runner.PlaybookRun:  # fmt: skip
-    return runner.PlaybookRun(
-        playbook=playbook,
-        inventory=inventory_path,
-        limit=limit,
-        tags=opts.tags,
-        check=False,
-        diff=False,
-        verbosity=opts.verbosity,
-        extra_vars={**opts.extra_vars, **extra},
-    )
-
-
 @click.command()
 @stack_dir_option
 @ansible_options
@@ -83,7 +69,13 @@ def backup(stack_dir: Path | None, **ansible_args: Any) -> int:
 
     code = runner.run(
         stack,
-        _job("backup", inventory_path, opts, opts.limit, {"llm_backup_dir": str(target)}),
+        runner.PlaybookRun.from_options(
+            "backup",
+            inventory_path,
+            opts,
+            extra_vars={"llm_backup_dir": str(target)},
+            read_only=True,
+        ),
         RunDisplay(verbose=opts.verbosity > 0),
     )
     sums = {}
@@ -128,8 +120,13 @@ def restore(stack_dir: Path | None, archive: Path, host: str | None, yes: bool,
 
     code = runner.run(
         stack,
-        _job(
-            "restore", inventory_path, opts, target, {"llm_restore_archive": str(archive.resolve())}
+        runner.PlaybookRun.from_options(
+            "restore",
+            inventory_path,
+            opts,
+            limit=target,
+            extra_vars={"llm_restore_archive": str(archive.resolve())},
+            read_only=True,
         ),
         RunDisplay(verbose=opts.verbosity > 0),
     )

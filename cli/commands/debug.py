@@ -64,16 +64,7 @@ def debug(stack_dir: Path | None, output: Path, **ansible_args: Any) -> int:
 
     click.echo(f"collecting diagnostics from {len(hosts)} host(s)")
     display = RunDisplay(verbose=opts.verbosity > 0, quiet=True)
-    job = runner.PlaybookRun(
-        playbook="debug",
-        inventory=inventory_path,
-        limit=opts.limit,
-        tags=opts.tags,
-        check=False,
-        diff=False,
-        verbosity=opts.verbosity,
-        extra_vars=opts.extra_vars,
-    )
+    job = runner.PlaybookRun.from_options("debug", inventory_path, opts, read_only=True)
     code = runner.run(stack, job, display)
 
     stamp = time.strftime("%Y%m%d-%H%M%S")

@@ -30,7 +30,7 @@ def install(stack_dir: Path | None, allow_reboot: bool, **ansible_args: object) 
     --allow-reboot, otherwise the recap says "reboot pending" for each.
     """
     opts = collect_ansible_options(**ansible_args)  # type: ignore[arg-type]
-    extra_vars = {**opts.extra_vars, **({"llm_allow_reboot": True} if allow_reboot else {})}
+    extra_vars = {"llm_allow_reboot": True} if allow_reboot else {}
     stack = StackDir(resolve_dir(stack_dir)).require()
     inventory_path = inventory.resolve(opts.inventory, stack.inventory)
     hosts = inventory.stack_hosts(inventory_path, opts.limit)
@@ -41,14 +41,5 @@ def install(stack_dir: Path | None, allow_reboot: bool, **ansible_args: object) 
 
     mode = " (check mode: nothing will change)" if opts.check else ""
     click.echo(f"installing on {len(hosts)} host(s) from {inventory_path}{mode}")
-    job = runner.PlaybookRun(
-        playbook="install",
-        inventory=inventory_path,
-        limit=opts.limit,
-        tags=opts.tags,
-        check=opts.check,
-        diff=opts.diff,
-        verbosity=opts.verbosity,
-        extra_vars=extra_vars,
-    )
+    job = runner.PlaybookRun.from_options("install", inventory_path, opts, extra_vars=extra_vars)
     return runner.run(stack, job, RunDisplay(verbose=opts.verbosity > 0))

@@ -39,15 +39,13 @@ def logs(stack_dir: Path | None, service: str, host: str | None, tail: int,
     from cli.display import RunDisplay
 
     display = RunDisplay(verbose=opts.verbosity > 0, quiet=True)
-    job = runner.PlaybookRun(
-        playbook="logs",
-        inventory=inventory_path,
+    job = runner.PlaybookRun.from_options(
+        "logs",
+        inventory_path,
+        opts,
         limit=limit,
-        tags=opts.tags,
-        check=False,
-        diff=False,
-        verbosity=opts.verbosity,
-        extra_vars={**opts.extra_vars, "llm_logs_service": service, "llm_logs_tail": tail},
+        extra_vars={"llm_logs_service": service, "llm_logs_tail": tail},
+        read_only=True,
     )
     code = runner.run(stack, job, display)
     shown = 0

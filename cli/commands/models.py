@@ -33,16 +33,7 @@ def _prepare(
 
 def _run(stack: StackDir, inventory_path: Path, opts: AnsibleOptions, playbook: str,
          extra: dict[str, Any], display: Any) -> int:  # fmt: skip
-    job = runner.PlaybookRun(
-        playbook=playbook,
-        inventory=inventory_path,
-        limit=opts.limit,
-        tags=opts.tags,
-        check=opts.check,
-        diff=opts.diff,
-        verbosity=opts.verbosity,
-        extra_vars={**opts.extra_vars, **extra},
-    )
+    job = runner.PlaybookRun.from_options(playbook, inventory_path, opts, extra_vars=extra)
     return runner.run(stack, job, display)
 
 

@@ -67,14 +67,7 @@ def rotate(stack_dir: Path | None, name: str, yes: bool, **ansible_args: Any) ->
 
     from cli.display import RunDisplay
 
-    job = runner.PlaybookRun(
-        playbook="install",
-        inventory=inventory_path,
-        limit=limit,
-        tags=opts.tags,
-        check=False,
-        diff=opts.diff,
-        verbosity=opts.verbosity,
-        extra_vars=opts.extra_vars,
+    job = runner.PlaybookRun.from_options(
+        "install", inventory_path, opts, limit=limit, read_only=True
     )
     return runner.run(stack, job, RunDisplay(verbose=opts.verbosity > 0))

@@ -42,19 +42,11 @@ def _command(name: str, action: str, words: str) -> Callable[..., int]:
 
         what = ", ".join(services) or "every service"
         click.echo(f"{name}: {what} on {len(hosts)} host(s)")
-        job = runner.PlaybookRun(
-            playbook="services",
-            inventory=inventory_path,
-            limit=opts.limit,
-            tags=opts.tags,
-            check=opts.check,
-            diff=opts.diff,
-            verbosity=opts.verbosity,
-            extra_vars={
-                **opts.extra_vars,
-                "llm_services_action": action,
-                "llm_services": services,
-            },
+        job = runner.PlaybookRun.from_options(
+            "services",
+            inventory_path,
+            opts,
+            extra_vars={"llm_services_action": action, "llm_services": services},
         )
         return runner.run(stack, job, RunDisplay(verbose=opts.verbosity > 0))
 

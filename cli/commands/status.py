@@ -32,16 +32,7 @@ def status(stack_dir: Path | None, as_json: bool, **ansible_args: object) -> int
     from cli.display import RunDisplay
 
     display = RunDisplay(verbose=opts.verbosity > 0, quiet=True)
-    job = runner.PlaybookRun(
-        playbook="status",
-        inventory=inventory_path,
-        limit=opts.limit,
-        tags=opts.tags,
-        check=opts.check,
-        diff=opts.diff,
-        verbosity=opts.verbosity,
-        extra_vars=opts.extra_vars,
-    )
+    job = runner.PlaybookRun.from_options("status", inventory_path, opts)
     runner.run(stack, job, display)
     report = status_view.as_dict(display.state)
     if as_json:

@@ -38,14 +38,7 @@ def uninstall(stack_dir: Path | None, purge: bool, yes: bool, **ansible_args: An
 
     from cli.display import RunDisplay
 
-    job = runner.PlaybookRun(
-        playbook="uninstall",
-        inventory=inventory_path,
-        limit=opts.limit,
-        tags=opts.tags,
-        check=opts.check,
-        diff=opts.diff,
-        verbosity=opts.verbosity,
-        extra_vars={**opts.extra_vars, "llm_uninstall_purge": purge},
+    job = runner.PlaybookRun.from_options(
+        "uninstall", inventory_path, opts, extra_vars={"llm_uninstall_purge": purge}
     )
     return runner.run(stack, job, RunDisplay(verbose=opts.verbosity > 0))

@@ -108,17 +108,21 @@ def editor(tmp_path, *contents: str) -> dict:
     return {"EDITOR": str(script), "VISUAL": str(script)}
 
 
-def test_edit_reopens_an_invalid_result_and_saves_the_valid_one(stack, tmp_path):
-    env = editor(tmp_path, "ollama_port: nope\n", "ollama_port: 11600\n")
-    result = subprocess.run(
+def edit(stack, env: dict, answer: str) -> subprocess.CompletedProcess:
+    """`llm config edit` with a scripted editor, answering the re-open question."""
+    return subprocess.run(
         [sys.executable, "-m", "cli.main", "config", "edit", "--dir", str(stack)],
-        input="y\n",
+        input=answer,
         capture_output=True,
         text=True,
         cwd=REPO_ROOT,
         env={**os.environ, **env},
         check=False,
     )
+
+
+def test_edit_reopens_an_invalid_result_and_saves_the_valid_one(stack, tmp_path):
+    result = edit(stack, editor(tmp_path, "ollama_port: nope\n", "ollama_port: 11600\n"), "y\n")
     assert result.returncode == 0, result.stderr
     assert "not saved: ollama_port: 'nope' is not an integer" in result.stderr
     assert yaml.safe_load((stack / "config.yml").read_text()) == {"ollama_port": 11600}
@@ -126,16 +130,7 @@ def test_edit_reopens_an_invalid_result_and_saves_the_valid_one(stack, tmp_path)
 
 def test_edit_that_is_abandoned_keeps_the_file(stack, tmp_path):
     before = (stack / "config.yml").read_text()
-    env = editor(tmp_path, "ollama_models: {not: [valid\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "cli.main", "config", "edit", "--dir", str(stack)],
-        input="n\n",
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        env={**os.environ, **env},
-        check=False,
-    )
+    result = edit(stack, editor(tmp_path, "ollama_models: {not: [valid\n"), "n\n")
     assert result.returncode == 2
     assert "not valid YAML" in result.stderr
     assert (stack / "config.yml").read_text() == before
