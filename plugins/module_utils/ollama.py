@@ -50,12 +50,14 @@ def installed(base_url, timeout=30):
     return dict((m["name"], m.get("size", 0)) for m in models)
 
 
-def pull(base_url, name, timeout=300, on_progress=None):
+def pull(base_url, name, timeout=300, on_progress=None, check_space=None):
     """Pull a model, reading Ollama's NDJSON progress. Returns bytes of its layers.
 
     on_progress(completed, total, status) is called with the bytes so far over
-    every layer seen. Raises RuntimeError with Ollama's own error message when
-    the pull fails.
+    every layer seen. check_space(remaining) is called as Ollama announces each
+    layer, with the bytes still to download, and may raise RuntimeError to stop
+    the pull before the data arrives. Raises RuntimeError with Ollama's own
+    error message when the pull fails.
     """
     totals = {}
     done = {}
@@ -69,8 +71,11 @@ def pull(base_url, name, timeout=300, on_progress=None):
             if event.get("error"):
                 raise RuntimeError(event["error"])
             if event.get("digest") and event.get("total"):
+                announced = event["digest"] not in totals
                 totals[event["digest"]] = event["total"]
                 done[event["digest"]] = event.get("completed") or 0
+                if announced and check_space is not None:
+                    check_space(sum(totals.values()) - sum(done.values()))
             if on_progress is not None:
                 on_progress(sum(done.values()), sum(totals.values()), event.get("status", ""))
             if event.get("status") == "success":

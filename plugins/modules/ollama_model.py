@@ -38,6 +38,15 @@ options:
     description: How many times a failed or stalled pull is retried.
     type: int
     default: 3
+  models_dir:
+    description:
+      - Ollama's models directory on this host. When given, a pull stops as soon as Ollama
+        announces a layer that would not fit, leaving I(disk_reserve_mb) free.
+    type: path
+  disk_reserve_mb:
+    description: Space to keep free in I(models_dir) after a pull.
+    type: int
+    default: 1024
   progress_file:
     description:
       - Where to keep the pull's progress (JSON - model, status, completed, total, done,
@@ -120,6 +129,8 @@ def main():
             timeout=dict(type="int", default=300),
             retries=dict(type="int", default=3),
             progress_file=dict(type="path"),
+            models_dir=dict(type="path"),
+            disk_reserve_mb=dict(type="int", default=1024),
         ),
         supports_check_mode=True,
     )
@@ -163,12 +174,30 @@ def main():
             fail("deleting %s failed: %s" % (model, exc))
         module.exit_json(**result)
 
+    def check_space(remaining):
+        directory = module.params["models_dir"]
+        if not directory or not os.path.isdir(directory):
+            return
+        stats = os.statvfs(directory)
+        free = stats.f_bavail * stats.f_frsize
+        needed = remaining + module.params["disk_reserve_mb"] * 1024 * 1024
+        if free < needed:
+            raise RuntimeError(
+                "not enough disk: %s needs %.1f GB more (and %d MB kept free) but %s has %.1f GB"
+                " free: free some space (llm models remove) or choose a smaller model"
+                % (model, remaining / 1e9, module.params["disk_reserve_mb"], directory, free / 1e9)
+            )
+
     last_error = None
     for attempt in range(1, module.params["retries"] + 2):
         result["attempts"] = attempt
         try:
             result["bytes"] = ollama.pull(
-                url, model, timeout=module.params["timeout"], on_progress=progress.update
+                url,
+                model,
+                timeout=module.params["timeout"],
+                on_progress=progress.update,
+                check_space=check_space,
             )
             progress.update(result["bytes"], result["bytes"], "success", done=True, force=True)
             module.exit_json(**result)

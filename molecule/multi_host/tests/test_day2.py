@@ -147,6 +147,18 @@ def test_models_add_shows_progress_then_sync_prune_and_remove_restore():
     assert set(models()["gpu-02"]) == {"qwen2.5:0.5b", "llama3.2:latest"}
 
 
+def test_a_model_that_does_not_fit_is_refused_with_the_numbers():
+    before = models()
+    # Ask for more free space than any disk has: the pull must stop when Ollama announces it.
+    result = llm(
+        "models", "add", "mistral", "--limit", "gpu-01", "-e", "ollama_disk_reserve_mb=999999999"
+    )
+    assert result.returncode == 1
+    assert "not enough disk: mistral:latest needs" in result.stdout
+    assert "GB free" in result.stdout
+    assert models() == before
+
+
 def test_bad_model_name_changes_nothing():
     before = models()
     result = llm("models", "add", "Llama 3!")
