@@ -17,12 +17,12 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from cli.options import AnsibleOptions
-
-from cli import collection, links
+from cli import collection, links, vault
 from cli.errors import LlmError
 from cli.stack import StackDir
+
+if TYPE_CHECKING:
+    from cli.options import AnsibleOptions
 
 KEEP_ARTIFACTS = 20
 
@@ -151,6 +151,9 @@ def run(stack: StackDir, job: PlaybookRun, display: Any) -> int:
     stack.runs.mkdir(mode=0o700, parents=True, exist_ok=True)
     env = _environment(stack, color=display.console.is_terminal)
     cmdline = [flag for flag, on in (("--check", job.check), ("--diff", job.diff)) if on]
+    if vault.is_encrypted(stack.secrets):
+        # The playbooks' include_vars decrypts secrets.yml with it.
+        cmdline += ["--vault-password-file", str(vault.password_file())]
     extravars = {"llm_stack_dir": str(stack.root), **job.extra_vars}
 
     inventories = [str(_stack_vars_inventory(stack)), str(job.inventory)]

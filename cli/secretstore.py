@@ -17,6 +17,7 @@ from secrets import token_bytes
 
 import yaml
 
+from cli import vault
 from cli.errors import LlmError
 
 FILE_MODE = 0o600
@@ -53,11 +54,17 @@ SPECS: tuple[SecretSpec, ...] = (
 
 
 def load(path: Path) -> dict[str, str]:
-    """Read the secrets file; an absent file is an empty set of secrets."""
+    """Read the secrets file (decrypting a vault-encrypted one); absent means none."""
     if not path.exists():
         return {}
+    raw = path.read_bytes()
+    text = (
+        vault.decrypt(raw, vault.password_file(), path)
+        if vault.is_encrypted(path)
+        else raw.decode("utf-8")
+    )
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise LlmError(
             f"secrets file {path} is not valid YAML",
@@ -71,17 +78,33 @@ def load(path: Path) -> dict[str, str]:
     return data
 
 
-def _write(path: Path, data: dict[str, str]) -> None:
-    """Write atomically; the file never exists with a mode wider than 0600."""
+def _write(path: Path, data: dict[str, str], encrypted: bool | None = None) -> None:
+    """Write atomically; the file never exists with a mode wider than 0600.
+
+    An encrypted file stays encrypted unless encrypted=False says otherwise.
+    """
+    if encrypted is None:
+        encrypted = vault.is_encrypted(path)
+    text = "# local-llm-stack secrets: keep private, never commit.\n" + yaml.safe_dump(
+        data, default_flow_style=False, sort_keys=True
+    )
+    payload = vault.encrypt(text, vault.password_file()) if encrypted else text.encode("utf-8")
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.unlink(missing_ok=True)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write("# local-llm-stack secrets: keep private, never commit.\n")
-        yaml.safe_dump(data, handle, default_flow_style=False, sort_keys=True)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(payload)
         handle.flush()
         os.fsync(handle.fileno())
     tmp.replace(path)
+
+
+def set_encrypted(path: Path, encrypted: bool) -> bool:
+    """Encrypt or decrypt the file in place; False when it already was so."""
+    if vault.is_encrypted(path) == encrypted:
+        return False
+    _write(path, load(path), encrypted=encrypted)
+    return True
 
 
 def ensure(path: Path) -> list[str]:

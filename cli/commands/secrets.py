@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import click
 
-from cli import inventory, runner, secretstore
+from cli import inventory, runner, secretstore, vault
 from cli.errors import EXIT_OK, LlmError
 from cli.options import ansible_options, collect_ansible_options, stack_dir_option
 from cli.stack import StackDir, resolve_dir
@@ -71,3 +72,32 @@ def rotate(stack_dir: Path | None, name: str, yes: bool, **ansible_args: Any) ->
         "install", inventory_path, opts, limit=limit, read_only=True
     )
     return runner.run(stack, job, RunDisplay(verbose=opts.verbosity > 0))
+
+
+def _vault_command(name: str, encrypted: bool, words: str) -> click.Command:
+    @click.command(name=name, help=f"{words} secrets.yml with ansible-vault.")
+    @stack_dir_option
+    @click.option(
+        "--vault-password-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help=f"File holding the vault password (default: ${vault.ENV_VAR}).",
+    )
+    def command(stack_dir: Path | None, vault_password_file: Path | None) -> int:
+        stack = StackDir(resolve_dir(stack_dir)).require()
+        password = vault.password_file(vault_password_file)
+        # Later commands read the same file through the environment variable.
+        os.environ[vault.ENV_VAR] = str(password)
+        changed = secretstore.set_encrypted(stack.secrets, encrypted)
+        state = "encrypted" if encrypted else "plain text (mode 0600)"
+        click.echo(f"{stack.secrets} {'is now' if changed else 'was already'} {state}")
+        if encrypted:
+            click.echo(f"every llm command now needs {vault.ENV_VAR}={password}")
+        return EXIT_OK
+
+    return command
+
+
+encrypt = _vault_command("encrypt", True, "Encrypt")
+decrypt = _vault_command("decrypt", False, "Decrypt")
+secrets.add_command(encrypt)
+secrets.add_command(decrypt)

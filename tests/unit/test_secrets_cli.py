@@ -69,3 +69,59 @@ def test_rotate_changes_one_secret_then_redeploys_the_chat_hosts(stack, monkeypa
     assert stat.S_IMODE((stack / "secrets.yml").stat().st_mode) == 0o600
     assert (jobs[0].playbook, jobs[0].limit) == ("install", "llm_chat")
     assert after["librechat_jwt_secret"] not in result.output
+
+
+@pytest.fixture
+def password(tmp_path, monkeypatch):
+    path = tmp_path / "vault-pass"
+    path.write_text("correct horse battery staple\n")
+    monkeypatch.delenv("LLM_VAULT_PASSWORD_FILE", raising=False)
+    return path
+
+
+def test_encrypt_then_every_reader_needs_the_vault_password(stack, password, monkeypatch):
+    plain = values(stack)
+    result = CliRunner().invoke(
+        llm, ["secrets", "encrypt", "--vault-password-file", str(password), "--dir", str(stack)]
+    )
+    assert result.exit_code == 0, result.output
+    raw = (stack / "secrets.yml").read_text()
+    assert raw.startswith("$ANSIBLE_VAULT;1.1;AES256")
+    assert not any(v in raw for v in plain.values())
+    assert stat.S_IMODE((stack / "secrets.yml").stat().st_mode) == 0o600
+
+    monkeypatch.delenv("LLM_VAULT_PASSWORD_FILE", raising=False)
+    refused = CliRunner().invoke(llm, ["secrets", "list", "--dir", str(stack)])
+    assert refused.exit_code == 2 and "LLM_VAULT_PASSWORD_FILE" in refused.output
+
+    monkeypatch.setenv("LLM_VAULT_PASSWORD_FILE", str(password))
+    shown = CliRunner().invoke(llm, ["secrets", "list", "--show", "--dir", str(stack)])
+    assert all(v in shown.output for v in plain.values())
+
+    # Filling a missing secret keeps the file encrypted.
+    from cli import secretstore
+
+    current = secretstore.load(stack / "secrets.yml")
+    del current["meilisearch_master_key"]
+    secretstore._write(stack / "secrets.yml", current)
+    assert secretstore.ensure(stack / "secrets.yml") == ["meilisearch_master_key"]
+    assert (stack / "secrets.yml").read_text().startswith("$ANSIBLE_VAULT")
+
+    decrypted = CliRunner().invoke(llm, ["secrets", "decrypt", "--dir", str(stack)])
+    assert decrypted.exit_code == 0, decrypted.output
+    after = values(stack)
+    assert {k: v for k, v in after.items() if k != "meilisearch_master_key"} == {
+        k: v for k, v in plain.items() if k != "meilisearch_master_key"
+    }
+
+
+def test_wrong_vault_password_is_one_line(stack, password, tmp_path, monkeypatch):
+    CliRunner().invoke(
+        llm, ["secrets", "encrypt", "--vault-password-file", str(password), "--dir", str(stack)]
+    )
+    wrong = tmp_path / "wrong"
+    wrong.write_text("not it\n")
+    monkeypatch.setenv("LLM_VAULT_PASSWORD_FILE", str(wrong))
+    result = CliRunner().invoke(llm, ["secrets", "list", "--dir", str(stack)])
+    assert result.exit_code == 2
+    assert "cannot decrypt" in result.output and "check the vault password file" in result.output
