@@ -131,6 +131,8 @@ ROTATION = {
     "librechat_creds_key": "API keys users stored in LibreChat can no longer be decrypted",
     "librechat_creds_iv": "API keys users stored in LibreChat can no longer be decrypted",
     "meilisearch_master_key": "conversation search restarts with the new key",
+    "mongodb_app_password": "LibreChat reconnects to MongoDB with the new password",
+    "mongodb_root_password": "MongoDB's administrator password changes",
 }
 
 
@@ -139,11 +141,5 @@ def rotate(path: Path, name: str) -> None:
     spec = next((s for s in SPECS if s.name == name), None)
     if spec is None:
         raise LlmError(f"unknown secret {name!r}", f"secrets: {', '.join(s.name for s in SPECS)}")
-    if name not in ROTATION:
-        raise LlmError(
-            f"{name} cannot be rotated by a redeploy: MongoDB keeps the password it was"
-            " initialised with",
-            "change it in MongoDB first (db.changeUserPassword), then in secrets.yml",
-        )
     current = load(path)
     _write(path, {**current, name: spec.generate()})

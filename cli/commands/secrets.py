@@ -57,7 +57,7 @@ def rotate(stack_dir: Path | None, name: str, yes: bool, **ansible_args: Any) ->
     inventory.stack_hosts(inventory_path, limit)
     effect = secretstore.ROTATION.get(name)
     if effect is None:
-        secretstore.rotate(stack.secrets, name)  # raises the reason
+        secretstore.rotate(stack.secrets, name)  # unknown: raises, naming the secrets
     if not yes:
         if not click.get_text_stream("stdin").isatty():
             raise LlmError(f"rotating {name}: {effect}", "add --yes to confirm")

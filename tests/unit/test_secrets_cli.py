@@ -43,11 +43,11 @@ def test_generate_fills_only_what_is_missing(stack):
     assert len(after["meilisearch_master_key"]) >= 32
 
 
-def test_rotate_refuses_mongodb_passwords_and_unknown_names(stack):
+def test_rotate_refuses_unknown_names(stack):
     before = (stack / "secrets.yml").read_text()
-    for name, words in (("mongodb_app_password", "cannot be rotated"), ("nope", "unknown secret")):
-        result = CliRunner().invoke(llm, ["secrets", "rotate", name, "--yes", "--dir", str(stack)])
-        assert result.exit_code == 2 and words in result.output
+    result = CliRunner().invoke(llm, ["secrets", "rotate", "nope", "--yes", "--dir", str(stack)])
+    assert result.exit_code == 2 and "unknown secret 'nope'" in result.output
+    assert "mongodb_app_password" in result.output  # the names there are
     assert (stack / "secrets.yml").read_text() == before
 
 

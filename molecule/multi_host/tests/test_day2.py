@@ -286,3 +286,16 @@ def test_rotating_a_secret_redeploys_what_uses_it():
     rc, report = status()
     assert rc == 0, report
     assert report["chat"]["services"]["librechat"]["health"] == "healthy"
+
+
+def test_rotating_mongodb_passwords_changes_them_inside_mongodb():
+    for name in ("mongodb_app_password", "mongodb_root_password"):
+        result = llm("secrets", "rotate", name, "--yes")
+        assert result.returncode == 0, result.stdout + result.stderr
+    # LibreChat's health needs MongoDB to accept its (new) application password...
+    rc, report = status()
+    assert rc == 0, report
+    assert report["chat"]["services"]["librechat"]["health"] == "healthy"
+    # ...and a backup authenticates as the administrator with the new root password.
+    backed_up = llm("backup")
+    assert backed_up.returncode == 0, backed_up.stdout + backed_up.stderr

@@ -14,6 +14,7 @@ Protocol: one JSON object per line, one reply per line.
   {"insert": coll, "db": db, "doc": {...}}   {"find": coll, "db": db}
   {"dump": 1}   {"restore": {db: {coll: [docs]}}, "drop": bool}   (root users only;
   the stand-in mongodump and mongorestore use them)
+  {"changePassword": {"db", "user", "password"}}   (root only; the stand-in mongosh)
 """
 
 import json
@@ -90,6 +91,17 @@ class Handler(socketserver.StreamRequestHandler):
                         "code": 13,
                         "errmsg": "not authorized: dump/restore need root",
                     }
+                elif "changePassword" in request and not session[2]:
+                    reply = {"ok": 0, "code": 13, "errmsg": "not authorized to change passwords"}
+                elif "changePassword" in request:
+                    change = request["changePassword"]
+                    user = state["users"].get(change["db"], {}).get(change["user"])
+                    if user is None:
+                        reply = {"ok": 0, "code": 11, "errmsg": f"User {change['user']} not found"}
+                    else:
+                        user["password"] = change["password"]
+                        save(state)
+                        reply = {"ok": 1}
                 elif "dump" in request:
                     reply = {"ok": 1, "data": state["data"]}
                 elif "restore" in request:
