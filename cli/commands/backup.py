@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from cli import inventory, runner
+from cli import inventory, prompts, runner
 from cli.errors import EXIT_OK, LlmError
 from cli.options import AnsibleOptions, ansible_options, collect_ansible_options, stack_dir_option
 from cli.stack import StackDir, resolve_dir
@@ -109,11 +109,11 @@ def restore(stack_dir: Path | None, archive: Path, host: str | None, yes: bool,
     if not inventory.group_hosts(inventory_path, target, "llm_chat"):
         raise LlmError(f"{target} is not a chat host (group llm_chat) in {inventory_path}")
     checksum = verify(archive)
-    if not yes:
-        if not click.get_text_stream("stdin").isatty():
-            raise LlmError(f"restoring replaces the conversations on {target}", "add --yes")
-        if not click.confirm(f"Replace the conversations on {target} with {archive}?"):
-            raise LlmError("cancelled: nothing was changed")
+    prompts.confirm(
+        f"Replace the conversations on {target} with {archive}?",
+        f"restoring would replace the conversations on {target}",
+        yes,
+    )
     click.echo(f"restoring {archive} (sha256 {checksum}) to {target}")
 
     from cli.display import RunDisplay

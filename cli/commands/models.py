@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from cli import inventory, model_names, runner
+from cli import inventory, model_names, prompts, runner
 from cli.errors import EXIT_OK, LlmError
 from cli.options import AnsibleOptions, ansible_options, collect_ansible_options, stack_dir_option
 from cli.stack import StackDir, resolve_dir
@@ -35,15 +35,6 @@ def _run(stack: StackDir, inventory_path: Path, opts: AnsibleOptions, playbook: 
          extra: dict[str, Any], display: Any) -> int:  # fmt: skip
     job = runner.PlaybookRun.from_options(playbook, inventory_path, opts, extra_vars=extra)
     return runner.run(stack, job, display)
-
-
-def _confirm(what: str, yes: bool) -> None:
-    if yes:
-        return
-    if not click.get_text_stream("stdin").isatty():
-        raise LlmError(f"not confirmed: {what}", "add --yes to run without asking")
-    if not click.confirm(f"{what}?", default=False):
-        raise LlmError("cancelled: nothing was changed")
 
 
 @models.command(name="list")
@@ -104,7 +95,8 @@ def add(stack_dir: Path | None, names: tuple[str, ...], **ansible_args: Any) -> 
 def remove(stack_dir: Path | None, names: tuple[str, ...], yes: bool, **ansible_args: Any) -> int:
     """Delete models from every Ollama host (or --limit)."""
     checked = model_names.check(names)
-    _confirm(f"delete {', '.join(checked)} from the Ollama hosts", yes)
+    what = f"delete {', '.join(checked)} from the Ollama hosts"
+    prompts.confirm(f"{what[0].upper()}{what[1:]}?", f"this would {what}", yes)
     return _change(stack_dir, "remove", checked, {}, ansible_args)
 
 
@@ -116,6 +108,10 @@ def remove(stack_dir: Path | None, names: tuple[str, ...], yes: bool, **ansible_
 def sync(stack_dir: Path | None, prune: bool, yes: bool, **ansible_args: Any) -> int:
     """Make every Ollama host serve the configured models (ollama_models)."""
     if prune:
-        _confirm("delete every model that is not in ollama_models", yes)
+        prompts.confirm(
+            "Delete every model that is not in ollama_models?",
+            "--prune would delete every model that is not in ollama_models",
+            yes,
+        )
     code = _change(stack_dir, "sync", [], {"llm_models_prune": prune}, ansible_args)
     return code if code else EXIT_OK

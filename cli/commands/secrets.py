@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from cli import inventory, runner, secretstore, vault
-from cli.errors import EXIT_OK, LlmError
+from cli import inventory, prompts, runner, secretstore, vault
+from cli.errors import EXIT_OK
 from cli.options import ansible_options, collect_ansible_options, stack_dir_option
 from cli.stack import StackDir, resolve_dir
 
@@ -58,11 +58,9 @@ def rotate(stack_dir: Path | None, name: str, yes: bool, **ansible_args: Any) ->
     effect = secretstore.ROTATION.get(name)
     if effect is None:
         secretstore.rotate(stack.secrets, name)  # unknown: raises, naming the secrets
-    if not yes:
-        if not click.get_text_stream("stdin").isatty():
-            raise LlmError(f"rotating {name}: {effect}", "add --yes to confirm")
-        if not click.confirm(f"Rotate {name}? {effect[0].upper() + effect[1:]}.", default=False):
-            raise LlmError("cancelled: nothing was changed")
+    prompts.confirm(
+        f"Rotate {name}? {effect[0].upper() + effect[1:]}.", f"rotating {name}: {effect}", yes
+    )
     secretstore.rotate(stack.secrets, name)
     click.echo(f"{name} rotated in {stack.secrets}; redeploying {limit}")
 

@@ -7,8 +7,7 @@ from typing import Any
 
 import click
 
-from cli import inventory, runner
-from cli.errors import LlmError
+from cli import inventory, prompts, runner
 from cli.options import ansible_options, collect_ansible_options, stack_dir_option
 from cli.stack import StackDir, resolve_dir
 
@@ -29,12 +28,13 @@ def uninstall(stack_dir: Path | None, purge: bool, yes: bool, **ansible_args: An
     stack = StackDir(resolve_dir(stack_dir)).require()
     inventory_path = inventory.resolve(opts.inventory, stack.inventory)
     hosts = inventory.stack_hosts(inventory_path, opts.limit)
-    if purge and not yes and not opts.check:
-        if not click.get_text_stream("stdin").isatty():
-            raise LlmError("--purge deletes models and conversations", "add --yes to confirm")
+    if purge and not opts.check:
         names = ", ".join(sorted(hosts))
-        if not click.confirm(f"Delete all models and conversations on {names}?", default=False):
-            raise LlmError("cancelled: nothing was changed")
+        prompts.confirm(
+            f"Delete all models and conversations on {names}?",
+            f"--purge would delete all models and conversations on {names}",
+            yes,
+        )
 
     from cli.display import RunDisplay
 
