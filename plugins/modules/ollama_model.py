@@ -83,6 +83,7 @@ attempts:
   returned: always
 """
 
+import contextlib
 import json
 import os
 import socket
@@ -91,6 +92,10 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible_collections.local_llm.stack.plugins.module_utils import ollama
+
+
+class NoSpace(RuntimeError):
+    """The model would not fit in the models directory."""
 
 
 class Progress(object):
@@ -182,7 +187,7 @@ def main():
         free = stats.f_bavail * stats.f_frsize
         needed = remaining + module.params["disk_reserve_mb"] * 1024 * 1024
         if free < needed:
-            raise RuntimeError(
+            raise NoSpace(
                 "not enough disk: %s needs %.1f GB more (and %d MB kept free) but %s has %.1f GB"
                 " free: free some space (llm models remove) or choose a smaller model"
                 % (model, remaining / 1e9, module.params["disk_reserve_mb"], directory, free / 1e9)
@@ -201,8 +206,13 @@ def main():
             )
             progress.update(result["bytes"], result["bytes"], "success", done=True, force=True)
             module.exit_json(**result)
+        except NoSpace as exc:
+            # Closing the stream cancels the pull; whatever Ollama kept of it goes.
+            with contextlib.suppress(URLError, HTTPError, socket.error):
+                ollama.delete(url, model)  # fails when nothing was kept: fine
+            fail(str(exc))
         except RuntimeError as exc:
-            # Ollama refused (unknown model, no space): retrying will not help.
+            # Ollama refused (unknown model, bad name): retrying will not help.
             fail("pulling %s failed: %s" % (model, exc))
         except HTTPError as exc:
             try:
