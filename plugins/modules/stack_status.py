@@ -49,10 +49,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import open_url
-from ansible_collections.local_llm.stack.plugins.module_utils.gpu import (
-    NVIDIA_SMI_QUERY,
-    parse_nvidia_smi,
-)
+from ansible_collections.local_llm.stack.plugins.module_utils.gpu import probe_tools
 from ansible_collections.local_llm.stack.plugins.module_utils.stack_status import (
     URL_FACTS,
     parse_docker_ps,
@@ -103,15 +100,15 @@ def main():
         except Exception as exc:  # any failure is a line in the report, not a failed task
             report["errors"].append("Ollama did not list its models: %s" % exc)
 
-    smi = module.get_bin_path("nvidia-smi")
-    if smi:
-        argv = [smi, "--query-gpu=" + NVIDIA_SMI_QUERY, "--format=csv,noheader,nounits"]
-        rc, out, err = module.run_command(["timeout", timeout, *argv])
-        if rc == 0:
-            report["gpus"] = parse_nvidia_smi(out)
-        else:
-            lines = (err or out).strip().splitlines() or ["exit status %d" % rc]
-            report["errors"].append("nvidia-smi failed: %s" % lines[-1])
+    smi = probe_tools(
+        "nvidia",
+        module.get_bin_path,
+        lambda argv: module.run_command(["timeout", timeout, *argv]),
+    )["nvidia-smi"]
+    if smi["works"]:
+        report["gpus"] = smi["gpus"]
+    elif smi["found"]:
+        report["errors"].append("nvidia-smi failed: %s" % smi["error"])
 
     module.exit_json(changed=False, llm_report=report)
 
