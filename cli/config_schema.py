@@ -21,6 +21,11 @@ STACK_WIDE: dict[str, dict[str, Any]] = {
     "llm_stack_root": {"type": "path", "description": "Where the stack lives on each host."},
     "llm_registry": {"type": "str", "description": "A lab registry mirror for every image."},
     "llm_allow_reboot": {"type": "bool", "description": "Let GPU hosts reboot for a new driver."},
+    "llm_modules": {
+        "type": "list",
+        "elements": "str",
+        "description": "Optional modules to deploy ('llm modules enable|disable' sets it).",
+    },
 }
 
 
@@ -42,12 +47,18 @@ class Option:
 
 @lru_cache(maxsize=1)
 def options() -> dict[str, Option]:
-    found = {name: Option(name, spec, "stack") for name, spec in STACK_WIDE.items()}
+    from cli import registry
+
+    wide = dict(STACK_WIDE)
+    wide["llm_modules"] = {**wide["llm_modules"], "choices": registry.optional_modules()}
+    found = {name: Option(name, spec, "stack") for name, spec in wide.items()}
     for path in sorted((collection.root() / "roles").glob("*/meta/argument_specs.yml")):
         role = path.parent.parent.name
         specs = (yaml.safe_load(path.read_text()) or {}).get("argument_specs") or {}
         for name, spec in ((specs.get("main") or {}).get("options") or {}).items():
-            found.setdefault(name, Option(name, spec, role))
+            # A role's settings carry its name; other options are facts handed in by roles.
+            if name.startswith(f"{role}_"):
+                found.setdefault(name, Option(name, spec, role))
     return found
 
 
@@ -90,7 +101,10 @@ def validate(values: dict[str, Any]) -> list[str]:
         result = ArgumentSpecValidator({key: spec}).validate({key: value})
         if result.error_messages:
             wanted = spec.get("type", "str")
-            if spec.get("choices") and "must be one of" in " ".join(result.error_messages):
+            said = " ".join(result.error_messages)
+            if spec.get("choices") and "must be one or more of" in said:
+                wanted = "a list of " + ", ".join(map(str, spec["choices"]))
+            elif spec.get("choices") and "must be one of" in said:
                 wanted = "one of " + ", ".join(map(str, spec["choices"]))
             problems.append(f"{key}: {value!r} is not {_article(wanted)} ({opt.describe})")
         elif key.endswith("_port") and not 1 <= int(result.validated_parameters[key]) <= 65535:

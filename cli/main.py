@@ -25,6 +25,7 @@ COMMANDS = {
     "debug": ("cli.commands.debug:debug", "Collect diagnostics from every host (redacted)."),
     "logs": ("cli.commands.logs:logs", "Show a service's recent log from every host."),
     "models": ("cli.commands.models:models", "List, add, remove or sync models on every host."),
+    "modules": ("cli.commands.modules:modules", "List modules; enable or disable optional ones."),
     "secrets": ("cli.commands.secrets:secrets", "List, fill in or rotate the stack's secrets."),
     "status": ("cli.commands.status:status", "Show services, models and GPUs on every host."),
     "start": ("cli.commands.services:start", "Start the stack's services (all, or those named)."),

@@ -128,3 +128,10 @@ def collect_ansible_options(
         extra_vars=parse_extra_vars(extra_vars),
         verbosity=verbosity,
     )
+
+
+def refuse_check(opts: AnsibleOptions, command: str, why: str) -> None:
+    """For a command that cannot run in check mode: one line, exit 2, before anything changes."""
+    if opts.check or opts.diff:
+        flag = "--check" if opts.check else "--diff"
+        raise LlmError(f"llm {command} does not take {flag}: {why}")

@@ -49,17 +49,17 @@ class PlaybookRun:
         *,
         limit: str | None = None,
         extra_vars: dict[str, Any] | None = None,
-        read_only: bool = False,
     ) -> PlaybookRun:
         """The run a command's common options ask for (AnsibleOptions), plus its own
-        variables; read_only drops --check/--diff for commands they mean nothing to."""
+        variables. --check/--diff always reach Ansible: a command that cannot honour
+        them refuses them first (options.refuse_check)."""
         return cls(
             playbook=playbook,
             inventory=inventory,
             limit=limit if limit is not None else opts.limit,
             tags=opts.tags,
-            check=False if read_only else opts.check,
-            diff=False if read_only else opts.diff,
+            check=opts.check,
+            diff=opts.diff,
             verbosity=opts.verbosity,
             extra_vars={**opts.extra_vars, **(extra_vars or {})},
         )

@@ -12,9 +12,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from cli import registry
 from cli.events import RunState
-
-SERVICES = ("ollama", "librechat", "mongodb", "meilisearch")
 
 
 def service_ok(entry: dict[str, Any]) -> bool:
@@ -71,9 +70,8 @@ def render(report: dict[str, Any], console: Console) -> None:
         services = entry.get("services") or {}
         if not services:
             table.add_row(host, "-", Text("nothing deployed", style="yellow"), "", "")
-        for name in SERVICES:
-            if name not in services:
-                continue
+        order = list(registry.services())
+        for name in sorted(services, key=lambda n: order.index(n) if n in order else len(order)):
             s = services[name]
             style = "green" if service_ok(s) else "red"
             table.add_row(

@@ -11,7 +11,7 @@ import click
 
 from cli import inventory, prompts, runner
 from cli.errors import EXIT_OK, LlmError
-from cli.options import AnsibleOptions, ansible_options, collect_ansible_options, stack_dir_option
+from cli.options import ansible_options, collect_ansible_options, refuse_check, stack_dir_option
 from cli.stack import StackDir, resolve_dir
 
 SUMS = "SHA256SUMS"
@@ -43,11 +43,6 @@ def verify(archive: Path) -> str | None:
     return actual
 
 
-def _no_check(opts: AnsibleOptions, command: str) -> None:
-    if opts.check or opts.diff:
-        raise LlmError(f"--check and --diff do not apply to llm {command}")
-
-
 @click.command()
 @stack_dir_option
 @ansible_options
@@ -57,7 +52,7 @@ def backup(stack_dir: Path | None, **ansible_args: Any) -> int:
     One archive per host, under backups/<timestamp>/, with a SHA256SUMS file.
     """
     opts = collect_ansible_options(**ansible_args)
-    _no_check(opts, "backup")
+    refuse_check(opts, "backup", "a backup only reads the database; it has nothing to preview")
     stack = StackDir(resolve_dir(stack_dir)).require()
     inventory_path = inventory.resolve(opts.inventory, stack.inventory)
     if not inventory.group_hosts(inventory_path, opts.limit, "llm_chat"):
@@ -74,7 +69,6 @@ def backup(stack_dir: Path | None, **ansible_args: Any) -> int:
             inventory_path,
             opts,
             extra_vars={"llm_backup_dir": str(target)},
-            read_only=True,
         ),
         RunDisplay(verbose=opts.verbosity > 0),
     )
@@ -98,7 +92,9 @@ def restore(stack_dir: Path | None, archive: Path, host: str | None, yes: bool,
             **ansible_args: Any) -> int:  # fmt: skip
     """Replace a chat host's MongoDB data with ARCHIVE (from llm backup)."""
     opts = collect_ansible_options(**ansible_args)
-    _no_check(opts, "restore")
+    refuse_check(
+        opts, "restore", "a restore cannot be previewed; 'llm backup' first keeps a way back"
+    )
     if not archive.is_file():
         raise LlmError(f"backup archive {archive} not found")
     target = host or (archive.name[: -len(SUFFIX)] if archive.name.endswith(SUFFIX) else None)
@@ -126,7 +122,6 @@ def restore(stack_dir: Path | None, archive: Path, host: str | None, yes: bool,
             opts,
             limit=target,
             extra_vars={"llm_restore_archive": str(archive.resolve())},
-            read_only=True,
         ),
         RunDisplay(verbose=opts.verbosity > 0),
     )

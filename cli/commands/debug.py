@@ -64,7 +64,7 @@ def debug(stack_dir: Path | None, output: Path, **ansible_args: Any) -> int:
 
     click.echo(f"collecting diagnostics from {len(hosts)} host(s)")
     display = RunDisplay(verbose=opts.verbosity > 0, quiet=True)
-    job = runner.PlaybookRun.from_options("debug", inventory_path, opts, read_only=True)
+    job = runner.PlaybookRun.from_options("debug", inventory_path, opts)
     code = runner.run(stack, job, display)
 
     stamp = time.strftime("%Y%m%d-%H%M%S")

@@ -45,7 +45,6 @@ def logs(stack_dir: Path | None, service: str, host: str | None, tail: int,
         opts,
         limit=limit,
         extra_vars={"llm_logs_service": service, "llm_logs_tail": tail},
-        read_only=True,
     )
     code = runner.run(stack, job, display)
     shown = 0

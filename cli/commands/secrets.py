@@ -10,7 +10,7 @@ import click
 
 from cli import inventory, prompts, runner, secretstore, vault
 from cli.errors import EXIT_OK
-from cli.options import ansible_options, collect_ansible_options, stack_dir_option
+from cli.options import ansible_options, collect_ansible_options, refuse_check, stack_dir_option
 from cli.stack import StackDir, resolve_dir
 
 
@@ -51,6 +51,12 @@ def generate(stack_dir: Path | None) -> int:
 def rotate(stack_dir: Path | None, name: str, yes: bool, **ansible_args: Any) -> int:
     """Give secret NAME a new value, then redeploy the chat hosts that use it."""
     opts = collect_ansible_options(**ansible_args)
+    refuse_check(
+        opts,
+        "secrets rotate",
+        "a rotation writes the new secret before it redeploys; "
+        "'llm install --check --diff' shows what a redeploy would change",
+    )
     stack = StackDir(resolve_dir(stack_dir)).require()
     inventory_path = inventory.resolve(opts.inventory, stack.inventory)
     limit = opts.limit or "llm_chat"
@@ -66,9 +72,7 @@ def rotate(stack_dir: Path | None, name: str, yes: bool, **ansible_args: Any) ->
 
     from cli.display import RunDisplay
 
-    job = runner.PlaybookRun.from_options(
-        "install", inventory_path, opts, limit=limit, read_only=True
-    )
+    job = runner.PlaybookRun.from_options("install", inventory_path, opts, limit=limit)
     return runner.run(stack, job, RunDisplay(verbose=opts.verbosity > 0))
 
 

@@ -13,21 +13,12 @@ __metaclass__ = type
 import json
 import re
 
-# Service name -> container name, as the roles' Compose files set them.
-CONTAINERS = {
-    "ollama": "llm-ollama",
-    "mongodb": "llm-mongodb",
-    "librechat": "llm-librechat",
-    "meilisearch": "llm-meilisearch",
-}
-# Which local fact (/etc/ansible/facts.d/<name>.fact) holds a service's URL.
-URL_FACTS = {"ollama": "llm_ollama", "librechat": "llm_librechat"}
-
 _HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)")
 
 
-def parse_docker_ps(text):
-    """`docker ps -a --format '{{json .}}'` lines -> {service: {state, health, status}}."""
+def parse_docker_ps(text, containers):
+    """`docker ps -a --format '{{json .}}'` lines -> {service: {state, health, status}}
+    for the services named in containers (service -> container name)."""
     by_container = {}
     for line in text.splitlines():
         line = line.strip()
@@ -39,7 +30,7 @@ def parse_docker_ps(text):
             continue
         by_container[row.get("Names", "")] = row
     services = {}
-    for service, container in CONTAINERS.items():
+    for service, container in containers.items():
         row = by_container.get(container)
         if row is None:
             continue

@@ -16,6 +16,14 @@ description:
     here, and reads the GPU's name and memory from C(nvidia-smi) when there is one.
   - Changes nothing; meant for C(llm status), which must be fast, so it needs no fact gathering.
 options:
+  services:
+    description:
+      - The services to report, as the stack's roles declare them (C(llm_host_services) values) -
+        C(name), C(container), C(fact) (the local fact holding its C(url)) and C(lists_models)
+        (ask this service's URL for Ollama's models).
+    type: list
+    elements: dict
+    default: []
   facts_dir:
     description: Where the stack's roles record what runs here (URLs).
     type: path
@@ -31,6 +39,7 @@ author:
 EXAMPLES = r"""
 - name: Report the stack
   local_llm.stack.stack_status:
+    services: "{{ llm_host_services.values() | list }}"
   register: status
 """
 
@@ -51,7 +60,6 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import open_url
 from ansible_collections.local_llm.stack.plugins.module_utils.gpu import probe_tools
 from ansible_collections.local_llm.stack.plugins.module_utils.stack_status import (
-    URL_FACTS,
     parse_docker_ps,
     parse_models,
 )
@@ -68,6 +76,7 @@ def _fact(facts_dir, name):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
+            services=dict(type="list", elements="dict", default=[]),
             facts_dir=dict(type="path", default="/etc/ansible/facts.d"),
             timeout=dict(type="int", default=5),
         ),
@@ -75,30 +84,35 @@ def main():
     )
     timeout = str(module.params["timeout"])
     report = {"services": {}, "models": None, "gpus": [], "errors": []}
+    declared = {s["name"]: s for s in module.params["services"]}
+    containers = dict((name, s["container"]) for name, s in declared.items())
 
     docker = module.get_bin_path("docker")
     if docker is None:
         report["errors"].append("docker is not installed")
-    else:
-        argv = [docker, "ps", "-a", "--filter", "name=^llm-", "--format", "{{json .}}"]
+    elif containers:
+        argv = [docker, "ps", "-a", "--format", "{{json .}}"]
         rc, out, err = module.run_command(["timeout", timeout, *argv])
         if rc == 0:
-            report["services"] = parse_docker_ps(out)
+            report["services"] = parse_docker_ps(out, containers)
         else:
             report["errors"].append("docker ps failed: %s" % (err or out).strip())
 
-    for service, fact in URL_FACTS.items():
-        recorded = _fact(module.params["facts_dir"], fact)
-        if recorded and service in report["services"]:
-            report["services"][service]["url"] = recorded.get("url")
+    for name, entry in report["services"].items():
+        fact = declared[name].get("fact")
+        recorded = _fact(module.params["facts_dir"], fact) if fact else None
+        if recorded and recorded.get("url"):
+            entry["url"] = recorded["url"]
 
-    ollama = report["services"].get("ollama")
-    if ollama and ollama.get("state") == "running" and ollama.get("url"):
+    for name, entry in report["services"].items():
+        running = entry.get("state") == "running" and entry.get("url")
+        if not declared[name].get("lists_models") or not running:
+            continue
         try:
-            response = open_url(ollama["url"] + "/api/tags", timeout=module.params["timeout"])
+            response = open_url(entry["url"] + "/api/tags", timeout=module.params["timeout"])
             report["models"] = parse_models(json.loads(response.read()))
         except Exception as exc:  # any failure is a line in the report, not a failed task
-            report["errors"].append("Ollama did not list its models: %s" % exc)
+            report["errors"].append("%s did not list its models: %s" % (name, exc))
 
     smi = probe_tools(
         "nvidia",

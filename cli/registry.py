@@ -1,0 +1,126 @@
+"""The stack's modules and services, as the collection declares them.
+
+One source: the modules in ``playbooks/vars/modules.yml`` and the services in
+each role's ``vars/main.yml`` (``<role>_services``). The decisions (which
+modules are enabled, which roles run services) come from the collection's own
+``plugins/module_utils/stack_services.py``, loaded by path, so `llm` and the
+playbooks cannot disagree.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import yaml
+
+from cli import collection
+from cli.errors import LlmError
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    role: str
+    module: str
+    group: str
+
+
+@dataclass(frozen=True)
+class Module:
+    name: str
+    description: str
+    roles: tuple[str, ...]
+    groups: tuple[str, ...]
+    optional: bool
+    default: bool
+    available: bool  # every role is in the collection
+    services: tuple[Service, ...]
+
+
+def _roles_dir() -> Path:
+    return collection.root() / "roles"
+
+
+@lru_cache(maxsize=1)
+def logic() -> ModuleType:
+    """plugins/module_utils/stack_services.py, the code the playbooks' filters run."""
+    path = collection.root() / "plugins" / "module_utils" / "stack_services.py"
+    spec = importlib.util.spec_from_file_location("_llm_stack_services", path)
+    if spec is None or spec.loader is None:
+        raise LlmError(f"{path} is missing from the collection")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise LlmError(f"the collection's {path} cannot be read: {exc}") from exc
+    return data if isinstance(data, dict) else {}
+
+
+@lru_cache(maxsize=1)
+def raw_registry() -> dict[str, dict[str, Any]]:
+    """llm_module_registry as the playbooks see it."""
+    path = collection.root() / "playbooks" / "vars" / "modules.yml"
+    return dict(_yaml(path).get("llm_module_registry") or {})
+
+
+def _declared_services(role: str) -> dict[str, dict[str, Any]]:
+    path = _roles_dir() / role / "vars" / "main.yml"
+    if not path.is_file():
+        return {}
+    return dict(_yaml(path).get(f"{role}_services") or {})
+
+
+@lru_cache(maxsize=1)
+def modules() -> dict[str, Module]:
+    """Every module, in install order."""
+    roles_dir = str(_roles_dir())
+    out = {}
+    for name, spec in raw_registry().items():
+        roles = tuple(spec.get("roles") or ())
+        services = tuple(
+            Service(service, role, name, str(declared.get("group", "")))
+            for role in roles
+            for service, declared in _declared_services(role).items()
+        )
+        out[name] = Module(
+            name=name,
+            description=str(spec.get("description", "")),
+            roles=roles,
+            groups=tuple(spec.get("groups") or ()),
+            optional=bool(spec.get("optional", False)),
+            default=bool(spec.get("default", False)),
+            available=logic().module_available(spec, roles_dir),
+            services=services,
+        )
+    return out
+
+
+def missing_roles(module: Module) -> list[str]:
+    return [r for r in module.roles if not logic().role_present(r, str(_roles_dir()))]
+
+
+def services() -> dict[str, Service]:
+    """Every service any module's roles declare, in start order."""
+    return {s.name: s for m in modules().values() for s in m.services}
+
+
+def optional_modules() -> list[str]:
+    return [m.name for m in modules().values() if m.optional]
+
+
+def enabled(chosen: list[str] | None) -> list[str]:
+    """The modules an install deploys for this llm_modules value (None: unset)."""
+    try:
+        return list(logic().enabled_modules(raw_registry(), chosen))
+    except logic().RegistryError as exc:
+        raise LlmError(str(exc), "fix llm_modules with 'llm modules enable|disable'") from None

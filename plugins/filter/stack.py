@@ -1,0 +1,45 @@
+# -*- coding: utf-8 -*-
+# Copyright: local-llm-stack developers
+# Apache License 2.0 (see LICENSE)
+"""Filters over the stack's module registry and the services roles declare."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.local_llm.stack.plugins.module_utils import stack_services as _s
+
+
+def _wrap(func):
+    def call(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except _s.RegistryError as exc:
+            raise AnsibleFilterError(str(exc)) from None
+
+    call.__doc__ = func.__doc__
+    return call
+
+
+def _service_roles(registry, modules):
+    return _s.service_roles(registry, list(modules))
+
+
+def port_owner(port, service_ports):
+    """11434 -> '11434 (ollama)' when a service of the stack publishes it."""
+    owners = dict((int(k), v) for k, v in (service_ports or {}).items())
+    name = owners.get(int(port))
+    return "%s (%s)" % (port, name) if name else str(port)
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "enabled_modules": _wrap(_s.enabled_modules),
+            "service_roles": _wrap(_service_roles),
+            "add_host_services": _wrap(_s.add_host_services),
+            "ordered_services": _wrap(_s.ordered_services),
+            "service_ports": _wrap(_s.service_ports),
+            "port_owner": port_owner,
+        }

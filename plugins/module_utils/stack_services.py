@@ -1,0 +1,101 @@
+# -*- coding: utf-8 -*-
+# Copyright: local-llm-stack developers
+# Apache License 2.0 (see LICENSE)
+"""The stack's modules and services: pure logic shared by the playbooks (as
+filters) and by `llm` (loaded from the collection by path, so the CLI and
+Ansible decide the same way).
+
+A module (playbooks/vars/modules.yml) is a set of roles; a role that runs
+services declares them as <role>_services in its vars/main.yml and publishes
+them with tasks/services.yml.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+# The collection's roles/ beside plugins/ (this file is plugins/module_utils/).
+ROLES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "roles")
+
+
+class RegistryError(ValueError):
+    pass
+
+
+def enabled_modules(registry, chosen):
+    """Module names deployed: the required ones, plus `chosen` (llm_modules) or,
+    when it is None, those enabled by default. Registry order."""
+    if chosen is not None and not isinstance(chosen, (list, tuple)):
+        raise RegistryError("llm_modules must be a list of module names, not %r" % (chosen,))
+    unknown = sorted(set(chosen or []) - set(registry))
+    if unknown:
+        raise RegistryError(
+            "llm_modules names unknown module(s) %s: modules are %s"
+            % (", ".join(unknown), ", ".join(registry))
+        )
+
+    def wanted(name, module):
+        if not module.get("optional", False):
+            return True
+        return module.get("default", False) if chosen is None else name in chosen
+
+    return [name for name, module in registry.items() if wanted(name, module)]
+
+
+def role_present(role, roles_dir=ROLES_DIR):
+    return os.path.isdir(os.path.join(roles_dir, role, "tasks"))
+
+
+def role_has_services(role, roles_dir=ROLES_DIR):
+    return os.path.isfile(os.path.join(roles_dir, role, "tasks", "services.yml"))
+
+
+def module_available(module, roles_dir=ROLES_DIR):
+    """Every role of the module is in the collection."""
+    return all(role_present(role, roles_dir) for role in module.get("roles", []))
+
+
+def service_roles(registry, modules, roles_dir=ROLES_DIR):
+    """Roles of these modules that run services and are in the collection, in start order."""
+    out = []
+    for name, module in registry.items():
+        if name not in modules:
+            continue
+        for role in module.get("roles", []):
+            if role not in out and role_has_services(role, roles_dir):
+                out.append(role)
+    return out
+
+
+def add_host_services(current, declared, role, group_names):
+    """current + the role's declared services whose group this host is in."""
+    out = dict(current or {})
+    for name, service in (declared or {}).items():
+        if service.get("group") not in group_names:
+            continue
+        if name in out and out[name].get("role") != role:
+            raise RegistryError(
+                "service %s is declared by both the %s and the %s role"
+                % (name, out[name]["role"], role)
+            )
+        entry = dict(service)
+        entry.update(name=name, role=role)
+        out[name] = entry
+    return out
+
+
+def ordered_services(services, names=None, reverse=False):
+    """The host's services (all, or those named) in start order, or stop order."""
+    chosen = [s for n, s in (services or {}).items() if not names or n in names]
+    return list(reversed(chosen)) if reverse else chosen
+
+
+def service_ports(services):
+    """{port: service} for every port the host's services publish."""
+    out = {}
+    for name, service in (services or {}).items():
+        for port in service.get("ports") or []:
+            out[int(port)] = name
+    return out
