@@ -163,7 +163,7 @@ def _switch(stack_dir: Path | None, name: str, on: bool, inventory_file: Path | 
 @modules.command()
 @stack_dir_option
 @click.option("-i", "--inventory", "inventory_file", type=click.Path(path_type=Path),
-              help="Inventory whose groups must have hosts (default: the stack's own).")  # fmt: skip
+              help="Inventory whose groups must have hosts (default: the stack's).")  # fmt: skip
 @click.argument("name")
 def enable(stack_dir: Path | None, inventory_file: Path | None, name: str) -> int:
     """Deploy module NAME from the next 'llm install' on (recorded in config.yml)."""

@@ -30,7 +30,7 @@ RELAXED = [
     "-e",
     "preflight_require_time_sync=false",
     "-e",
-    '{"preflight_ports_by_group": {}}',
+    '{"preflight_service_ports": {}}',
 ]
 
 
@@ -192,3 +192,20 @@ def test_vault_encrypted_secrets_reach_the_playbook_and_nowhere_else(stack, tmp_
     for path in artifacts:
         content = path.read_text(errors="replace")
         assert not any(secret in content for secret in plain.values()), path
+
+
+def test_a_cpu_without_avx_is_refused_for_mongodb(stack, tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu vme sse sse2 ssse3 sse4_1 sse4_2\n")
+    result = install(stack, ALL_IN_ONE, "-e", f"mongodb_cpuinfo_path={cpuinfo}")
+    assert_stopped_at_the_checks(result, "this CPU has no AVX, and MongoDB 8.0.12")
+    assert "Intel Sandy" in result.stdout
+
+
+def test_a_cpu_with_avx_passes_the_mongodb_check(stack, tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse4_2 avx avx2\n")
+    result = install(stack, ALL_IN_ONE, "-e", f"mongodb_cpuinfo_path={cpuinfo}")
+    output = result.stdout + result.stderr
+    assert "no AVX" not in output
+    assert "PLAY Install the container runtime" in output, output  # past the checks

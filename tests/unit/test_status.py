@@ -30,8 +30,16 @@ def parsing(collections_dir):
     )
 
 
+CONTAINERS = {
+    "ollama": "llm-ollama",
+    "mongodb": "llm-mongodb",
+    "librechat": "llm-librechat",
+    "meilisearch": "llm-meilisearch",
+}
+
+
 def test_docker_ps_rows_become_services(parsing):
-    services = parsing.parse_docker_ps(PS + "\nnot json\n")
+    services = parsing.parse_docker_ps(PS + "\nnot json\n", CONTAINERS)
     assert set(services) == {"ollama", "mongodb", "librechat", "meilisearch"}
     assert services["ollama"]["health"] == "healthy"
     assert services["mongodb"]["health"] == "starting"

@@ -39,7 +39,8 @@ def test_status_reports_every_host_service_and_model():
     assert set(report) == {"chat", "gpu-01", "gpu-02"}
     assert set(report["chat"]["services"]) == {"librechat", "mongodb", "meilisearch"}
     assert all(s["health"] == "healthy" for s in report["chat"]["services"].values())
-    assert report["chat"]["services"]["librechat"]["url"].endswith(":3080")
+    assert report["chat"]["services"]["librechat"]["url"].endswith(":3090")  # librechat_port
+    assert report["gpu-02"]["services"]["ollama"]["url"].endswith(":11500")  # ollama_port
     assert report["chat"]["models"] is None  # no Ollama on the chat host
     for gpu in ("gpu-01", "gpu-02"):
         assert set(report[gpu]["services"]) == {"ollama"}
@@ -182,6 +183,13 @@ def test_logs_of_one_service_on_one_host():
     assert "gpu-02" not in result.stdout
 
 
+def test_logs_from_a_host_with_an_overridden_port_and_dir():
+    result = llm("logs", "ollama", "--host", "gpu-02", "--tail", "50")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines()[0] == "==> gpu-02: ollama <=="
+    assert "GET /api/tags" in result.stdout  # the stand-in's access log: the right container
+
+
 def test_logs_only_from_hosts_running_the_service():
     result = llm("logs", "librechat", "--tail", "3")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -205,9 +213,12 @@ def test_debug_bundle_from_every_host_with_no_secret(tmp_path):
             for m in archive.getmembers()
         }
     for host in ("chat", "gpu-01", "gpu-02"):
-        assert f"{host}/cmd/docker_ps_-a_--filter_name_llm-.txt" in texts
+        assert f"{host}/cmd/docker_ps_-a.txt" in texts
         assert f"{host}/cmd/df_-h.txt" in texts
-    assert "llm-librechat" in texts["chat/cmd/docker_ps_-a_--filter_name_llm-.txt"]
+    assert "llm-librechat" in texts["chat/cmd/docker_ps_-a.txt"]
+    # gpu-02's Ollama lives in an overridden ollama_dir: its configuration comes from there.
+    assert "ollama:" in texts["gpu-02/file/srv/ollama/compose.yml.txt"]
+    assert "gpu-02/file/opt/llm-stack/ollama/compose.yml.txt" not in texts
     env = texts["chat/file/opt/llm-stack/librechat/.env.txt"]
     assert "CREDS_KEY=" in env and "<redacted>" in env  # the real .env was read, then redacted
     for name, text in texts.items():
@@ -222,7 +233,7 @@ def test_debug_bundle_from_every_host_with_no_secret(tmp_path):
 
 def conversations() -> list[dict]:
     out = subprocess.run(
-        ["docker", "exec", "chat", "curl", "-fsS", "http://127.0.0.1:3080/api/standin/conversations"],
+        ["docker", "exec", "chat", "curl", "-fsS", "http://127.0.0.1:3090/api/standin/conversations"],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     return json.loads(out)
@@ -232,7 +243,7 @@ def add_conversation(title: str) -> None:
     subprocess.run(
         ["docker", "exec", "chat", "curl", "-fsS", "-X", "POST", "-H",
          "Content-Type: application/json", "-d", json.dumps({"title": title}),
-         "http://127.0.0.1:3080/api/standin/conversations"],
+         "http://127.0.0.1:3090/api/standin/conversations"],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
 

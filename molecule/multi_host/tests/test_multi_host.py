@@ -16,14 +16,15 @@ def endpoints(host):
     return {e["name"]: e for e in config["endpoints"]["custom"]}
 
 
-def test_one_endpoint_per_ollama_host(endpoints):
+def test_one_endpoint_per_ollama_host_at_its_own_port(endpoints):
     assert set(endpoints) == {"Ollama gpu-01", "Ollama gpu-02"}
     for endpoint in endpoints.values():
         assert endpoint["models"]["fetch"] is True
         assert endpoint["titleModel"] == "current_model"
-        assert endpoint["baseURL"].startswith("http://172.") and endpoint["baseURL"].endswith(
-            ":11434/v1/"
-        )
+        assert endpoint["baseURL"].startswith("http://172.")
+    # gpu-02 overrides ollama_port (molecule.yml): its endpoint follows.
+    assert endpoints["Ollama gpu-01"]["baseURL"].endswith(":11434/v1/")
+    assert endpoints["Ollama gpu-02"]["baseURL"].endswith(":11500/v1/")
 
 
 def test_each_base_url_answers_a_model_list_from_the_chat_host(host, endpoints):
@@ -32,8 +33,10 @@ def test_each_base_url_answers_a_model_list_from_the_chat_host(host, endpoints):
         assert listing["object"] == "list" and listing["data"], endpoint["name"]
 
 
-def test_librechat_sees_each_hosts_own_models(host):
-    models = json.loads(host.check_output("curl -fsS http://127.0.0.1:3080/api/models"))
+def test_librechat_sees_each_hosts_own_models_on_its_overridden_port(host):
+    # librechat_port is 3090 on this host (molecule.yml); nothing answers on the default.
+    assert host.run("curl -fsS http://127.0.0.1:3080/health").rc != 0
+    models = json.loads(host.check_output("curl -fsS http://127.0.0.1:3090/api/models"))
     assert models == {
         "Ollama gpu-01": ["qwen2.5:0.5b"],
         "Ollama gpu-02": ["llama3.2:latest", "qwen2.5:0.5b"],

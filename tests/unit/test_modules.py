@@ -1,0 +1,183 @@
+"""Modules and services: the registry logic the playbooks' filters run, `llm modules`,
+`--with MODULE`, and `--check` refused where it cannot be honoured."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from cli import registry
+from cli.main import llm
+
+logic = registry.logic()
+
+REGISTRY = {
+    "core": {"roles": ["a", "b"], "groups": ["g1"], "optional": False},
+    "extra": {"roles": ["c"], "groups": ["g2"], "optional": True, "default": True},
+    "later": {"roles": ["d"], "groups": ["g3"], "optional": True, "default": False},
+}
+
+
+def test_enabled_modules_defaults_then_the_users_choice():
+    assert logic.enabled_modules(REGISTRY, None) == ["core", "extra"]
+    assert logic.enabled_modules(REGISTRY, []) == ["core"]
+    assert logic.enabled_modules(REGISTRY, ["later"]) == ["core", "later"]
+    with pytest.raises(logic.RegistryError, match="unknown module"):
+        logic.enabled_modules(REGISTRY, ["nope"])
+    with pytest.raises(logic.RegistryError, match="must be a list"):
+        logic.enabled_modules(REGISTRY, "extra")
+
+
+def test_service_roles_are_the_present_roles_with_services_in_order(tmp_path):
+    for role, has_services in (("a", True), ("b", False), ("c", True)):
+        (tmp_path / role / "tasks").mkdir(parents=True)
+        if has_services:
+            (tmp_path / role / "tasks" / "services.yml").write_text("---\n")
+    roles = str(tmp_path)
+    assert logic.service_roles(REGISTRY, ["core", "extra", "later"], roles) == ["a", "c"]
+    assert logic.service_roles(REGISTRY, ["extra"], roles) == ["c"]
+    assert logic.module_available(REGISTRY["core"], roles)
+    assert not logic.module_available(REGISTRY["later"], roles)  # role d is not there
+
+
+def test_host_services_follow_the_hosts_groups_and_keep_start_order():
+    declared = {
+        "db": {"group": "chat", "ports": [], "project_dir": "/x/db"},
+        "web": {"group": "chat", "ports": [3090], "project_dir": "/x/web"},
+        "gpu": {"group": "ollama", "ports": [11500], "project_dir": "/srv/o"},
+    }
+    on_chat = logic.add_host_services({}, declared, "r", ["chat"])
+    assert list(on_chat) == ["db", "web"]
+    assert on_chat["web"]["role"] == "r" and on_chat["web"]["name"] == "web"
+    both = logic.add_host_services(on_chat, declared, "r", ["chat", "ollama"])
+    assert logic.service_ports(both) == {3090: "web", 11500: "gpu"}
+    stop_order = [s["name"] for s in logic.ordered_services(both, reverse=True)]
+    assert stop_order == ["gpu", "web", "db"]
+    assert [s["name"] for s in logic.ordered_services(both, ["web"])] == ["web"]
+    with pytest.raises(logic.RegistryError, match="declared by both"):
+        logic.add_host_services(both, {"db": {"group": "chat"}}, "other", ["chat"])
+
+
+def test_the_collection_declares_each_service_once_with_its_group():
+    services = registry.services()
+    assert list(services) == ["ollama", "mongodb", "meilisearch", "librechat"]
+    assert {s.group for s in services.values()} == {"llm_ollama", "llm_chat"}
+    assert all(s.module == "core" for s in services.values())
+    modules = registry.modules()
+    assert list(modules) == ["core", "gpu", "monitoring", "security", "scaling"]
+    assert modules["core"].available and modules["gpu"].available
+    assert not modules["security"].available  # its roles arrive with the security issue
+
+
+@pytest.fixture
+def stack(tmp_path):
+    target = tmp_path / "stack"
+    assert CliRunner().invoke(llm, ["init", "--dir", str(target)]).exit_code == 0
+    return target
+
+
+def run(*args: str):
+    return CliRunner().invoke(llm, list(args))
+
+
+def test_modules_list_on_a_fresh_stack(stack):
+    result = run("modules", "list", "--no-probe", "--json", "--dir", str(stack))
+    assert result.exit_code == 0, result.output
+    rows = {row["module"]: row for row in yaml.safe_load(result.output)}
+    assert rows["core"]["state"] == "always on"
+    assert rows["core"]["deploys"] == ["ollama", "mongodb", "meilisearch", "librechat"]
+    assert rows["gpu"]["state"] == "enabled"
+    assert rows["security"]["state"] == "planned"
+    assert rows["monitoring"]["groups"] == {"llm_monitoring": 1}  # localhost
+    table = run("modules", "list", "--no-probe", "--dir", str(stack))
+    assert "planned" in table.output and "llm_gateway (1)" in table.output
+
+
+def test_disable_then_enable_round_trip_keeps_config_valid(stack):
+    config = stack / "config.yml"
+    off = run("modules", "disable", "gpu", "--dir", str(stack))
+    assert off.exit_code == 0, off.output
+    assert yaml.safe_load(config.read_text())["llm_modules"] == []
+    assert "# Where models, databases" in config.read_text()  # comments kept
+    assert run("config", "validate", "--dir", str(stack)).exit_code == 0
+    again = run("modules", "disable", "gpu", "--dir", str(stack))
+    assert again.exit_code == 0 and "already disabled" in again.output
+    on = run("modules", "enable", "gpu", "--dir", str(stack))
+    assert on.exit_code == 0, on.output
+    assert yaml.safe_load(config.read_text())["llm_modules"] == ["gpu"]
+    assert registry.enabled(["gpu"]) == ["core", "gpu"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("enable", "monitorng"), "unknown module 'monitorng': did you mean monitoring?"),
+        (("disable", "core"), "module core is always on"),
+        (("enable", "security"), "module security is planned but not in this version"),
+    ],
+)
+def test_bad_module_requests_are_one_line_and_change_nothing(stack, args, message):
+    before = (stack / "config.yml").read_bytes()
+    result = run("modules", *args, "--dir", str(stack))
+    assert result.exit_code == 2
+    assert message in result.output and "Traceback" not in result.output
+    assert (stack / "config.yml").read_bytes() == before
+
+
+def test_enable_refuses_a_module_whose_group_has_no_host(stack, tmp_path):
+    assert run("modules", "disable", "gpu", "--dir", str(stack)).exit_code == 0
+    before = (stack / "config.yml").read_bytes()
+    lab = tmp_path / "monitoring-only.ini"
+    lab.write_text("[llm_monitoring]\nmon-01\n")
+    result = run("modules", "enable", "gpu", "-i", str(lab), "--dir", str(stack))
+    assert result.exit_code == 2
+    assert "deploys on the group llm_ollama, which has no host" in result.output
+    assert "[llm_ollama]" in result.output  # how to add one
+    assert (stack / "config.yml").read_bytes() == before
+
+
+def test_config_set_checks_module_names(stack):
+    result = run("config", "set", "llm_modules", '["securty"]', "--dir", str(stack))
+    assert result.exit_code == 2 and "a list of gpu, monitoring, security, scaling" in result.output
+
+
+def test_with_module_selects_its_services(stack, monkeypatch):
+    from cli import runner as runner_module
+
+    jobs = []
+    monkeypatch.setattr(runner_module, "run", lambda stack, job, display: jobs.append(job) or 0)
+    result = run("stop", "--with", "core", "--dir", str(stack))
+    assert result.exit_code == 0, result.output
+    assert jobs[0].extra_vars["llm_services"] == ["ollama", "mongodb", "meilisearch", "librechat"]
+    assert run("stop", "--with", "gpu", "--dir", str(stack)).exit_code == 2  # no services
+    unknown = run("restart", "--with", "securty", "--dir", str(stack))
+    assert unknown.exit_code == 2 and "did you mean security?" in unknown.output
+    assert len(jobs) == 1
+
+
+def test_rotate_refuses_check_and_changes_nothing(stack, monkeypatch):
+    from cli import runner as runner_module
+
+    jobs = []
+    monkeypatch.setattr(runner_module, "run", lambda stack, job, display: jobs.append(job) or 0)
+    before = (stack / "secrets.yml").read_bytes()
+    for flag in ("--check", "--diff"):
+        result = run(
+            "secrets", "rotate", "librechat_jwt_secret", "--yes", flag, "--dir", str(stack)
+        )
+        assert result.exit_code == 2
+        assert f"llm secrets rotate does not take {flag}" in result.output
+    assert (stack / "secrets.yml").read_bytes() == before
+    assert jobs == []
+
+
+def test_check_reaches_ansible_for_commands_that_honour_it(stack, monkeypatch):
+    from cli import runner as runner_module
+
+    jobs = []
+    monkeypatch.setattr(runner_module, "run", lambda stack, job, display: jobs.append(job) or 0)
+    for args in (("stop", "ollama"), ("uninstall",), ("logs", "ollama"), ("install",)):
+        result = run(*args, "--check", "--dir", str(stack))
+        assert "does not take" not in result.output, (args, result.output)
+    assert [job.check for job in jobs] == [True] * 4
