@@ -38,7 +38,8 @@ class FilterModule(object):
         return {
             "enabled_modules": _wrap(_s.enabled_modules),
             "service_roles": _wrap(_service_roles),
-            "add_host_services": _wrap(_s.add_host_services),
+            "host_services": _wrap(_s.host_services),
+            "merge_services": _wrap(_s.merge_services),
             "ordered_services": _wrap(_s.ordered_services),
             "service_ports": _wrap(_s.service_ports),
             "port_owner": port_owner,

@@ -69,20 +69,28 @@ def service_roles(registry, modules, roles_dir=ROLES_DIR):
     return out
 
 
-def add_host_services(current, declared, role, group_names):
-    """current + the role's declared services whose group this host is in."""
-    out = dict(current or {})
+def host_services(declared, role, group_names):
+    """The role's declared services whose group this host is in, each with its name and role."""
+    out = {}
     for name, service in (declared or {}).items():
-        if service.get("group") not in group_names:
-            continue
-        if name in out and out[name].get("role") != role:
-            raise RegistryError(
-                "service %s is declared by both the %s and the %s role"
-                % (name, out[name]["role"], role)
-            )
-        entry = dict(service)
-        entry.update(name=name, role=role)
-        out[name] = entry
+        if service.get("group") in group_names:
+            entry = dict(service)
+            entry.update(name=name, role=role)
+            out[name] = entry
+    return out
+
+
+def merge_services(per_role):
+    """One {service: declaration} from each role's host_services, in the roles' order."""
+    out = {}
+    for services in per_role:
+        for name, service in (services or {}).items():
+            if name in out:
+                raise RegistryError(
+                    "service %s is declared by both the %s and the %s role"
+                    % (name, out[name].get("role"), service.get("role"))
+                )
+            out[name] = service
     return out
 
 

@@ -47,16 +47,16 @@ def test_host_services_follow_the_hosts_groups_and_keep_start_order():
         "web": {"group": "chat", "ports": [3090], "project_dir": "/x/web"},
         "gpu": {"group": "ollama", "ports": [11500], "project_dir": "/srv/o"},
     }
-    on_chat = logic.add_host_services({}, declared, "r", ["chat"])
+    on_chat = logic.host_services(declared, "r", ["chat"])
     assert list(on_chat) == ["db", "web"]
     assert on_chat["web"]["role"] == "r" and on_chat["web"]["name"] == "web"
-    both = logic.add_host_services(on_chat, declared, "r", ["chat", "ollama"])
+    both = logic.merge_services([logic.host_services(declared, "r", ["chat", "ollama"])])
     assert logic.service_ports(both) == {3090: "web", 11500: "gpu"}
     stop_order = [s["name"] for s in logic.ordered_services(both, reverse=True)]
     assert stop_order == ["gpu", "web", "db"]
     assert [s["name"] for s in logic.ordered_services(both, ["web"])] == ["web"]
     with pytest.raises(logic.RegistryError, match="declared by both"):
-        logic.add_host_services(both, {"db": {"group": "chat"}}, "other", ["chat"])
+        logic.merge_services([both, logic.host_services({"db": {"group": "chat"}}, "o", ["chat"])])
 
 
 def test_the_collection_declares_each_service_once_with_its_group():
