@@ -1,7 +1,7 @@
 """Day-2 commands against the default localhost inventory, on this machine.
 
 Nothing of the stack is deployed here, so these prove the commands run and
-say so truthfully; the multi-host lab (molecule/multi_host) proves them on a
+say so truthfully; the multi-host lab (molecule/team_lab) proves them on a
 deployed stack. Nothing here changes the machine: read-only commands, and
 stop/uninstall with nothing to stop or remove.
 """
