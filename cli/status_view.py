@@ -36,15 +36,21 @@ def as_dict(state: RunState) -> dict[str, Any]:
     return out
 
 
+def host_ok(entry: dict[str, Any]) -> bool:
+    """The host answered, runs every service the enabled modules put there, and every
+    service it runs is up (healthy where checked). A host the enabled modules put nothing
+    on (a gateway host before its module is enabled) is fine with nothing deployed."""
+    if not entry.get("reachable") or "error" in entry:
+        return False
+    services = entry.get("services") or {}
+    expected = entry.get("expected")
+    if expected is None:  # a report without the list: at least something must run
+        expected = [] if services else ["?"]
+    return all(n in services for n in expected) and all(map(service_ok, services.values()))
+
+
 def healthy(report: dict[str, Any]) -> bool:
-    """Every host answered, runs the stack, and every service is up (healthy where checked)."""
-    return all(
-        entry.get("reachable")
-        and "error" not in entry
-        and entry.get("services")
-        and all(service_ok(s) for s in entry["services"].values())
-        for entry in report.values()
-    )
+    return all(host_ok(entry) for entry in report.values())
 
 
 def human_bytes(size: int) -> str:
@@ -68,10 +74,18 @@ def render(report: dict[str, Any], console: Console) -> None:
             table.add_row(host, "-", Text(word, style="magenta"), "", entry["error"])
             continue
         services = entry.get("services") or {}
-        if not services:
+        expected = entry.get("expected") or []
+        if not services and not expected:
+            table.add_row(host, "-", Text("nothing to run here", style="dim"), "", "")
+        elif not services:
             table.add_row(host, "-", Text("nothing deployed", style="yellow"), "", "")
+            expected = []  # one row says it
         order = list(registry.services())
-        for name in sorted(services, key=lambda n: order.index(n) if n in order else len(order)):
+        names = set(services) | set(expected)
+        for name in sorted(names, key=lambda n: order.index(n) if n in order else len(order)):
+            if name not in services:
+                table.add_row(host, name, Text("missing", style="red"), "", "")
+                continue
             s = services[name]
             style = "green" if service_ok(s) else "red"
             table.add_row(

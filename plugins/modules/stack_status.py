@@ -24,6 +24,13 @@ options:
     type: list
     elements: dict
     default: []
+  expected:
+    description:
+      - The services the enabled modules put on this host; returned as C(expected), so the
+        caller can tell a missing service from one that was never meant to run here.
+    type: list
+    elements: str
+    default: []
   facts_dir:
     description: Where the stack's roles record what runs here (URLs).
     type: path
@@ -46,9 +53,9 @@ EXAMPLES = r"""
 RETURN = r"""
 llm_report:
   description: >-
-    C(services) (per service - state, health, status, url), C(models) (name, size in bytes) when
-    Ollama runs here, C(gpus) (name, memory_used_mib, memory_total_mib) and C(errors) (what could
-    not be read, in words).
+    C(services) (per service - state, health, status, url), C(expected) (as given),
+    C(models) (name, size in bytes) when Ollama runs here, C(gpus) (name, memory_used_mib,
+    memory_total_mib) and C(errors) (what could not be read, in words).
   returned: always
   type: dict
 """
@@ -77,13 +84,15 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             services=dict(type="list", elements="dict", default=[]),
+            expected=dict(type="list", elements="str", default=[]),
             facts_dir=dict(type="path", default="/etc/ansible/facts.d"),
             timeout=dict(type="int", default=5),
         ),
         supports_check_mode=True,
     )
     timeout = str(module.params["timeout"])
-    report = {"services": {}, "models": None, "gpus": [], "errors": []}
+    report = {"services": {}, "expected": module.params["expected"], "models": None,
+              "gpus": [], "errors": []}  # fmt: skip
     declared = {s["name"]: s for s in module.params["services"]}
     containers = dict((name, s["container"]) for name, s in declared.items())
 

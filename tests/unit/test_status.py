@@ -109,6 +109,26 @@ def test_verdict(services, expected):
     assert status_view.healthy(status_view.as_dict(state)) is expected
 
 
+@pytest.mark.parametrize(
+    ("services", "expected", "verdict", "words"),
+    [
+        ({}, [], True, "nothing to run here"),  # a gateway host before its module is enabled
+        ({}, ["ollama"], False, "nothing deployed"),
+        ({"mongodb": running()}, ["mongodb", "librechat"], False, "missing"),
+        ({"mongodb": running(), "librechat": running()}, ["mongodb", "librechat"], True, "mongodb"),
+    ],
+)
+def test_verdict_follows_what_the_enabled_modules_put_on_the_host(
+    services, expected, verdict, words
+):
+    report = {"services": services, "expected": expected, "models": None, "gpus": [], "errors": []}
+    entry = status_view.as_dict(state_with(ok("h", report)))
+    assert status_view.healthy(entry) is verdict
+    console = Console(record=True, width=120)
+    status_view.render(entry, console)
+    assert words in console.export_text()
+
+
 def test_render_shows_models_and_gpu_memory():
     report = {
         "gpu-01": {
