@@ -96,7 +96,8 @@ def remove(stack_dir: Path | None, names: tuple[str, ...], yes: bool, **ansible_
     """Delete models from every Ollama host (or --limit)."""
     checked = model_names.check(names)
     what = f"delete {', '.join(checked)} from the Ollama hosts"
-    prompts.confirm(f"{what[0].upper()}{what[1:]}?", f"this would {what}", yes)
+    if not ansible_args.get("check"):  # --check deletes nothing: nothing to confirm
+        prompts.confirm(f"{what[0].upper()}{what[1:]}?", f"this would {what}", yes)
     return _change(stack_dir, "remove", checked, {}, ansible_args)
 
 
@@ -107,7 +108,7 @@ def remove(stack_dir: Path | None, names: tuple[str, ...], yes: bool, **ansible_
 @ansible_options
 def sync(stack_dir: Path | None, prune: bool, yes: bool, **ansible_args: Any) -> int:
     """Make every Ollama host serve the configured models (ollama_models)."""
-    if prune:
+    if prune and not ansible_args.get("check"):
         prompts.confirm(
             "Delete every model that is not in ollama_models?",
             "--prune would delete every model that is not in ollama_models",

@@ -177,7 +177,16 @@ def test_check_reaches_ansible_for_commands_that_honour_it(stack, monkeypatch):
 
     jobs = []
     monkeypatch.setattr(runner_module, "run", lambda stack, job, display: jobs.append(job) or 0)
-    for args in (("stop", "ollama"), ("uninstall",), ("logs", "ollama"), ("install",)):
+    commands = (
+        ("stop", "ollama"),
+        ("uninstall", "--purge"),  # nothing is deleted in check mode: no question either
+        ("logs", "ollama"),
+        ("install",),
+        ("models", "remove", "llama3.2"),
+        ("models", "sync", "--prune"),
+    )
+    for args in commands:
         result = run(*args, "--check", "--dir", str(stack))
         assert "does not take" not in result.output, (args, result.output)
-    assert [job.check for job in jobs] == [True] * 4
+        assert "--yes" not in result.output, (args, result.output)
+    assert [job.check for job in jobs] == [True] * len(commands)
