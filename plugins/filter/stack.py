@@ -29,8 +29,10 @@ def _service_roles(registry, modules):
 def port_owner(port, service_ports):
     """11434 -> '11434 (ollama)' when a service of the stack publishes it."""
     owners = dict((int(k), v) for k, v in (service_ports or {}).items())
-    name = owners.get(int(port))
-    return "%s (%s)" % (port, name) if name else str(port)
+    names = owners.get(int(port))
+    if isinstance(names, list):
+        names = ", ".join(names)
+    return "%s (%s)" % (port, names) if names else str(port)
 
 
 class FilterModule(object):
@@ -43,4 +45,5 @@ class FilterModule(object):
             "ordered_services": _wrap(_s.ordered_services),
             "service_ports": _wrap(_s.service_ports),
             "port_owner": port_owner,
+            "port_clashes": _wrap(_s.port_clashes),
         }

@@ -27,7 +27,9 @@ class RegistryError(ValueError):
 def enabled_modules(registry, chosen):
     """Module names deployed: the required ones, plus `chosen` (llm_modules) or,
     when it is None, those enabled by default. Registry order."""
-    if chosen is not None and not isinstance(chosen, (list, tuple)):
+    if chosen is not None and not (
+        isinstance(chosen, (list, tuple)) and all(isinstance(m, str) for m in chosen)
+    ):
         raise RegistryError("llm_modules must be a list of module names, not %r" % (chosen,))
     unknown = sorted(set(chosen or []) - set(registry))
     if unknown:
@@ -101,9 +103,19 @@ def ordered_services(services, names=None, reverse=False):
 
 
 def service_ports(services):
-    """{port: service} for every port the host's services publish."""
+    """{port: [services]} for every port the host's services publish (two services on
+    one port is a mistake preflight reports)."""
     out = {}
     for name, service in (services or {}).items():
         for port in service.get("ports") or []:
-            out[int(port)] = name
+            out.setdefault(int(port), []).append(name)
     return out
+
+
+def port_clashes(service_ports):
+    """'3080 (librechat, ollama)' for each port more than one service wants."""
+    return [
+        "%s (%s)" % (port, ", ".join(names))
+        for port, names in sorted((int(k), v) for k, v in (service_ports or {}).items())
+        if isinstance(names, list) and len(names) > 1
+    ]

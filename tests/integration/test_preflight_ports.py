@@ -4,7 +4,6 @@ this machine, with the default inventory that puts localhost in every group)."""
 
 from __future__ import annotations
 
-import re
 import socket
 import subprocess
 import sys
@@ -68,5 +67,22 @@ def test_default_inventory_asks_only_for_the_enabled_services_ports(tmp_path, li
     finding = next(line for line in output.splitlines() if "already in use" in line)
     assert f"port(s) {ollama_port} (ollama) already in use" in finding, output
     # Held by this test where the machine allowed it, and never asked for: no module uses them.
-    asked = {int(word) for word in re.findall(r"\b(\d+) \(", finding.split("already")[0])}
+    # Every port named, with or without its service: "port(s) 80, 11434 (ollama) already ..."
+    listed = finding.split("port(s) ", 1)[1].split(" already", 1)[0]
+    asked = {int(part.split()[0]) for part in listed.split(", ")}
     assert asked == {ollama_port}, (held, finding)
+
+
+def test_two_services_on_one_port_are_refused_before_anything_changes(tmp_path):
+    stack = tmp_path / "stack"
+    subprocess.run([sys.executable, "-m", "cli.main", "init", "--dir", str(stack)], check=True,
+                   capture_output=True)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "cli.main", "install", "--check", "--dir", str(stack),
+         *RELAXED, "-e", "ollama_port=3080"],
+        capture_output=True, text=True, cwd=REPO, check=False,
+    )  # fmt: skip
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "would publish the same port on this host: 3080 (ollama, librechat)" in output, output
+    assert "PLAY Install the container runtime" not in output

@@ -27,6 +27,9 @@ def test_enabled_modules_defaults_then_the_users_choice():
         logic.enabled_modules(REGISTRY, ["nope"])
     with pytest.raises(logic.RegistryError, match="must be a list"):
         logic.enabled_modules(REGISTRY, "extra")
+    for bad in ([1], [{"a": 1}]):  # a hand-edited config.yml: an error, not a traceback
+        with pytest.raises(logic.RegistryError, match="must be a list of module names"):
+            logic.enabled_modules(REGISTRY, bad)
 
 
 def test_service_roles_are_the_present_roles_with_services_in_order(tmp_path):
@@ -51,7 +54,10 @@ def test_host_services_follow_the_hosts_groups_and_keep_start_order():
     assert list(on_chat) == ["db", "web"]
     assert on_chat["web"]["role"] == "r" and on_chat["web"]["name"] == "web"
     both = logic.merge_services([logic.host_services(declared, "r", ["chat", "ollama"])])
-    assert logic.service_ports(both) == {3090: "web", 11500: "gpu"}
+    assert logic.service_ports(both) == {3090: ["web"], 11500: ["gpu"]}
+    assert logic.port_clashes(logic.service_ports(both)) == []
+    clash = {**both, "gpu": {**both["gpu"], "ports": [3090]}}
+    assert logic.port_clashes(logic.service_ports(clash)) == ["3090 (web, gpu)"]
     stop_order = [s["name"] for s in logic.ordered_services(both, reverse=True)]
     assert stop_order == ["gpu", "web", "db"]
     assert [s["name"] for s in logic.ordered_services(both, ["web"])] == ["web"]
@@ -135,6 +141,14 @@ def test_enable_refuses_a_module_whose_group_has_no_host(stack, tmp_path):
     assert "deploys on the group llm_ollama, which has no host" in result.output
     assert "[llm_ollama]" in result.output  # how to add one
     assert (stack / "config.yml").read_bytes() == before
+
+
+def test_a_malformed_llm_modules_is_one_line(stack):
+    config = stack / "config.yml"
+    config.write_text(config.read_text() + "\nllm_modules: [1]\n")
+    result = run("modules", "list", "--no-probe", "--dir", str(stack))
+    assert result.exit_code == 2 and "must be a list of module names" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_config_set_checks_module_names(stack):

@@ -212,10 +212,17 @@ def test_debug_bundle_from_every_host_with_no_secret(tmp_path):
             m.name.split("/", 1)[1]: archive.extractfile(m).read().decode(errors="replace")
             for m in archive.getmembers()
         }
+
+    def docker_ps(host: str) -> str:  # `docker ps -a`, filtered to the host's stack containers
+        return next(v for k, v in texts.items() if k.startswith(f"{host}/cmd/docker_ps_-a"))
+
     for host in ("chat", "gpu-01", "gpu-02"):
-        assert f"{host}/cmd/docker_ps_-a.txt" in texts
+        assert "CONTAINER ID" in docker_ps(host)
         assert f"{host}/cmd/df_-h.txt" in texts
-    assert "llm-librechat" in texts["chat/cmd/docker_ps_-a.txt"]
+        # What each role recorded about the host (URLs, ports) is in the bundle.
+        assert any(k.startswith(f"{host}/file/etc/ansible/facts.d/llm_") for k in texts), host
+    assert "llm-librechat" in docker_ps("chat") and "llm-ollama" not in docker_ps("chat")
+    assert '"url"' in texts["chat/file/etc/ansible/facts.d/llm_librechat.fact.txt"]
     # gpu-02's Ollama lives in an overridden ollama_dir: its configuration comes from there.
     assert "ollama:" in texts["gpu-02/file/srv/ollama/compose.yml.txt"]
     assert "gpu-02/file/opt/llm-stack/ollama/compose.yml.txt" not in texts
