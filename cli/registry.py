@@ -9,6 +9,7 @@ playbooks cannot disagree.
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
 from dataclasses import dataclass
 from functools import lru_cache
@@ -103,6 +104,16 @@ def modules() -> dict[str, Module]:
             services=services,
         )
     return out
+
+
+def module(name: str) -> Module:
+    """The module called name, or a one-line error naming the closest one."""
+    known = modules()
+    if name not in known:
+        close = difflib.get_close_matches(name, list(known), n=1)
+        hint = f"did you mean {close[0]}?" if close else f"modules: {', '.join(known)}"
+        raise LlmError(f"unknown module {name!r}", hint)
+    return known[name]
 
 
 def missing_roles(module: Module) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 from pathlib import Path
 from typing import Any
@@ -15,23 +14,9 @@ from cli.options import stack_dir_option
 from cli.stack import StackDir, resolve_dir
 
 
-def _module(name: str) -> registry.Module:
-    known = registry.modules()
-    if name not in known:
-        close = difflib.get_close_matches(name, list(known), n=1)
-        hint = f"did you mean {close[0]}?" if close else f"modules: {', '.join(known)}"
-        raise LlmError(f"unknown module {name!r}", hint)
-    return known[name]
-
-
 def _chosen(stack: StackDir) -> list[str] | None:
-    value = config_file.load(stack.config).get("llm_modules")
-    if value is not None and not isinstance(value, list):
-        raise LlmError(
-            f"llm_modules in {stack.config} must be a list of module names",
-            "fix it with 'llm config edit'",
-        )
-    return value
+    """llm_modules as config.yml has it (registry.enabled checks its shape)."""
+    return config_file.load(stack.config).get("llm_modules")
 
 
 def _state(module: registry.Module, enabled: list[str]) -> str:
@@ -120,7 +105,7 @@ def list_modules(stack_dir: Path | None, inventory_file: Path | None, no_probe: 
 
 
 def _switch(stack_dir: Path | None, name: str, on: bool, inventory_file: Path | None) -> int:
-    module = _module(name)
+    module = registry.module(name)
     if not module.optional:
         raise LlmError(f"module {name} is always on: it is the stack itself")
     stack = StackDir(resolve_dir(stack_dir)).require()

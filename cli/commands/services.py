@@ -24,18 +24,14 @@ def check_services(names: tuple[str, ...], with_modules: tuple[str, ...] = ()) -
             hint = f"did you mean {close[0]}?" if close else f"services: {', '.join(known)}"
             raise LlmError(f"unknown service {name!r}", hint)
     chosen = list(names)
-    all_modules = registry.modules()
-    for module in with_modules:
-        if module not in all_modules:
-            close = difflib.get_close_matches(module, list(all_modules), n=1)
-            hint = f"did you mean {close[0]}?" if close else f"modules: {', '.join(all_modules)}"
-            raise LlmError(f"unknown module {module!r}", hint)
-        if not all_modules[module].services:
+    for name in with_modules:
+        module = registry.module(name)
+        if not module.services:
             raise LlmError(
-                f"module {module} runs no services here",
+                f"module {name} runs no services here",
                 "'llm modules list' shows what each module deploys",
             )
-        chosen += [s.name for s in all_modules[module].services]
+        chosen += [s.name for s in module.services]
     return list(dict.fromkeys(chosen))
 
 

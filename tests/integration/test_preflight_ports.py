@@ -52,8 +52,8 @@ def listeners() -> Iterator[tuple[int, list[int]]]:
         yield ollama_port, held
 
 
-def test_default_inventory_asks_only_for_the_enabled_services_ports(tmp_path, listeners):
-    ollama_port, held = listeners
+def install_check(tmp_path: Path, ollama_port: int) -> str:
+    """`llm init`, then `llm install --check` on the default inventory; the output."""
     stack = tmp_path / "stack"
     subprocess.run([sys.executable, "-m", "cli.main", "init", "--dir", str(stack)], check=True,
                    capture_output=True)  # fmt: skip
@@ -64,6 +64,12 @@ def test_default_inventory_asks_only_for_the_enabled_services_ports(tmp_path, li
     )  # fmt: skip
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
+    return output
+
+
+def test_default_inventory_asks_only_for_the_enabled_services_ports(tmp_path, listeners):
+    ollama_port, held = listeners
+    output = install_check(tmp_path, ollama_port)
     finding = next(line for line in output.splitlines() if "already in use" in line)
     assert f"port(s) {ollama_port} (ollama) already in use" in finding, output
     # Held by this test where the machine allowed it, and never asked for: no module uses them.
@@ -74,15 +80,6 @@ def test_default_inventory_asks_only_for_the_enabled_services_ports(tmp_path, li
 
 
 def test_two_services_on_one_port_are_refused_before_anything_changes(tmp_path):
-    stack = tmp_path / "stack"
-    subprocess.run([sys.executable, "-m", "cli.main", "init", "--dir", str(stack)], check=True,
-                   capture_output=True)  # fmt: skip
-    result = subprocess.run(
-        [sys.executable, "-m", "cli.main", "install", "--check", "--dir", str(stack),
-         *RELAXED, "-e", "ollama_port=3080"],
-        capture_output=True, text=True, cwd=REPO, check=False,
-    )  # fmt: skip
-    output = result.stdout + result.stderr
-    assert result.returncode == 1, output
+    output = install_check(tmp_path, 3080)
     assert "would publish the same port on this host: 3080 (ollama, librechat)" in output, output
     assert "PLAY Install the container runtime" not in output
