@@ -21,6 +21,8 @@ from cli import vault
 from cli.errors import LlmError
 
 FILE_MODE = 0o600
+# The gateway tells an API key from LibreChat's own session tokens by this prefix.
+API_KEY_PREFIX = "llmk_"
 
 
 def _hex(nbytes: int) -> Callable[[], str]:
@@ -50,6 +52,12 @@ SPECS: tuple[SecretSpec, ...] = (
     SecretSpec("meilisearch_master_key", "Meilisearch MEILI_MASTER_KEY", _urlsafe(32)),
     SecretSpec("mongodb_root_password", "MongoDB admin user password", _urlsafe(24)),
     SecretSpec("mongodb_app_password", "MongoDB LibreChat user password", _urlsafe(24)),
+    SecretSpec(
+        "gateway_librechat_api_key",
+        "LibreChat's API key through the gateway (security module)",
+        lambda: API_KEY_PREFIX + _urlsafe(32)(),
+    ),
+    SecretSpec("gateway_stats_password", "the gateway's statistics page password", _urlsafe(24)),
 )
 
 
@@ -133,6 +141,8 @@ ROTATION = {
     "meilisearch_master_key": "conversation search restarts with the new key",
     "mongodb_app_password": "LibreChat reconnects to MongoDB with the new password",
     "mongodb_root_password": "MongoDB's administrator password changes",
+    "gateway_librechat_api_key": "LibreChat reaches Ollama through the gateway with a new key",
+    "gateway_stats_password": "the gateway's statistics page takes the new password",
 }
 
 

@@ -93,6 +93,16 @@ class StackDir:
         return self.root / "secrets.yml"
 
     @property
+    def api_keys(self) -> Path:
+        """`llm keys`: the API keys' names and sha256 hashes (never the keys)."""
+        return self.root / "api-keys.yml"
+
+    @property
+    def tls(self) -> Path:
+        """The stack's CA and the gateways' certificates (keys 0600)."""
+        return self.root / "tls"
+
+    @property
     def runs(self) -> Path:
         """ansible-runner's private data dir; its artifacts/ are rotated."""
         return self.root / "runs"

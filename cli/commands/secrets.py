@@ -59,7 +59,8 @@ def rotate(stack_dir: Path | None, name: str, yes: bool, **ansible_args: Any) ->
     )
     stack = StackDir(resolve_dir(stack_dir)).require()
     inventory_path = inventory.resolve(opts.inventory, stack.inventory)
-    limit = opts.limit or "llm_chat"
+    # The gateway's secrets also live on the gateways (LibreChat holds its key too).
+    limit = opts.limit or ("llm_chat:llm_gateway" if name.startswith("gateway_") else "llm_chat")
     inventory.stack_hosts(inventory_path, limit)
     effect = secretstore.ROTATION.get(name)
     if effect is None:

@@ -77,6 +77,10 @@ def host_services(declared, role, group_names):
     for name, service in (declared or {}).items():
         if service.get("group") in group_names:
             entry = dict(service)
+            # unit: a systemd service (a distribution package) instead of a container;
+            # clients: who may reach its ports (the firewall's rules).
+            entry.setdefault("unit", "")
+            entry.setdefault("clients", [])
             entry.update(name=name, role=role)
             out[name] = entry
     return out

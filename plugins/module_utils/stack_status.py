@@ -45,6 +45,21 @@ def parse_docker_ps(text, containers):
     return services
 
 
+def parse_systemctl_show(text):
+    """`systemctl show --property=ActiveState,SubState,LoadState UNIT` -> the same
+    {state, health, status} as a container, or None for a unit that is not installed."""
+    props = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+    if props.get("LoadState") in (None, "not-found"):
+        return None
+    active = props.get("ActiveState", "unknown")
+    return {
+        "state": "running" if active == "active" else "exited",
+        # A unit has no health check of its own: active is as healthy as it says.
+        "health": "none" if active == "active" else "-",
+        "status": "%s (%s)" % (active, props.get("SubState", "?")),
+    }
+
+
 def parse_models(payload):
     """Ollama's GET /api/tags -> [{name, size}] sorted by name."""
     models = []

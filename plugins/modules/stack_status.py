@@ -69,6 +69,7 @@ from ansible_collections.local_llm.stack.plugins.module_utils.gpu import probe_t
 from ansible_collections.local_llm.stack.plugins.module_utils.stack_status import (
     parse_docker_ps,
     parse_models,
+    parse_systemctl_show,
 )
 
 
@@ -94,7 +95,8 @@ def main():
     report = {"services": {}, "expected": module.params["expected"], "models": None,
               "gpus": [], "errors": []}  # fmt: skip
     declared = {s["name"]: s for s in module.params["services"]}
-    containers = dict((name, s["container"]) for name, s in declared.items())
+    containers = dict((name, s["container"]) for name, s in declared.items() if s.get("container"))
+    units = dict((name, s["unit"]) for name, s in declared.items() if s.get("unit"))
 
     docker = module.get_bin_path("docker")
     if docker is None:
@@ -106,6 +108,25 @@ def main():
             report["services"] = parse_docker_ps(out, containers)
         else:
             report["errors"].append("docker ps failed: %s" % (err or out).strip())
+
+    systemctl = module.get_bin_path("systemctl") if units else None
+    for name, unit in sorted(units.items()):
+        rc, out, err = module.run_command(
+            [
+                "timeout",
+                timeout,
+                systemctl or "systemctl",
+                "show",
+                "--property=ActiveState,SubState,LoadState",
+                unit,
+            ]
+        )
+        if rc != 0:
+            report["errors"].append("systemctl show %s failed: %s" % (unit, (err or out).strip()))
+            continue
+        state = parse_systemctl_show(out)
+        if state:
+            report["services"][name] = state
 
     for name, entry in report["services"].items():
         fact = declared[name].get("fact")

@@ -146,3 +146,15 @@ def test_render_shows_models_and_gpu_memory():
     assert "http://10.0.0.11:11434" in text
     assert "gpu-01: models: llama3.2 (2.0 GB)" in text
     assert "gpu-01: GPU 0: NVIDIA H200, 1024 / 143771 MiB used" in text
+
+
+def test_a_systemd_unit_reads_like_a_container(parsing):
+    active = "LoadState=loaded\nActiveState=active\nSubState=running\n"
+    assert parsing.parse_systemctl_show(active) == {
+        "state": "running",
+        "health": "none",
+        "status": "active (running)",
+    }
+    failed = "LoadState=loaded\nActiveState=failed\nSubState=failed\n"
+    assert parsing.parse_systemctl_show(failed)["state"] == "exited"
+    assert parsing.parse_systemctl_show("LoadState=not-found\nActiveState=inactive\n") is None

@@ -1,0 +1,83 @@
+"""`llm keys add|list|revoke NAME`: API keys for the Ollama API through the gateway."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cli import config_file, inventory, keystore, prompts, registry, runner
+from cli.errors import EXIT_OK
+from cli.options import AnsibleOptions, ansible_options, collect_ansible_options, stack_dir_option
+from cli.stack import StackDir, resolve_dir
+
+
+@click.group()
+def keys() -> None:
+    """API keys for the Ollama API through the gateway (security module)."""
+
+
+def _apply(stack: StackDir, opts: AnsibleOptions) -> int:
+    """Send the new list of hashes to the gateways, when the gateway is deployed."""
+    if "security" not in registry.enabled(config_file.load(stack.config).get("llm_modules")):
+        click.echo(
+            "The security module is not enabled: the key takes effect after "
+            "'llm modules enable security' and 'llm install'."
+        )
+        return EXIT_OK
+    inventory_path = inventory.resolve(opts.inventory, stack.inventory)
+    from cli.display import RunDisplay
+
+    job = runner.PlaybookRun.from_options("keys", inventory_path, opts)
+    return runner.run(stack, job, RunDisplay(verbose=opts.verbosity > 0))
+
+
+@keys.command(name="add")
+@click.argument("name")
+@stack_dir_option
+@ansible_options
+def add(name: str, stack_dir: Path | None, **ansible_args: Any) -> int:
+    """Make a key for NAME (a person or a script), shown once, and let it in."""
+    opts = collect_ansible_options(**ansible_args)
+    stack = StackDir(resolve_dir(stack_dir)).require()
+    key = keystore.add(stack.api_keys, name)
+    click.echo(f"API key for {name} (shown once; only its hash is kept):\n\n  {key}\n")
+    click.echo("Use it as 'Authorization: Bearer <key>' with https://<gateway>/ollama/v1 "
+               "(OpenAI-compatible) or https://<gateway>/ollama/api/... (native).")  # fmt: skip
+    return _apply(stack, opts)
+
+
+@keys.command(name="list")
+@stack_dir_option
+@click.option("--json", "as_json", is_flag=True, help="Print {name: sha256} as JSON.")
+def list_keys(stack_dir: Path | None, as_json: bool) -> int:
+    """Show the keys' names and fingerprints (never the keys)."""
+    stack = StackDir(resolve_dir(stack_dir)).require()
+    known = keystore.load(stack.api_keys)
+    if as_json:
+        click.echo(json.dumps(known, indent=2, sort_keys=True))
+    elif not known:
+        click.echo("No API keys yet: llm keys add NAME")
+    else:
+        for name, digest in sorted(known.items()):
+            click.echo(f"{name:<24} sha256:{digest[:16]}")
+    return EXIT_OK
+
+
+@keys.command(name="revoke")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@stack_dir_option
+@ansible_options
+def revoke(name: str, yes: bool, stack_dir: Path | None, **ansible_args: Any) -> int:
+    """Refuse NAME's key from now on, on every gateway."""
+    opts = collect_ansible_options(**ansible_args)
+    stack = StackDir(resolve_dir(stack_dir)).require()
+    if name not in keystore.load(stack.api_keys):
+        keystore.revoke(stack.api_keys, name)  # raises, naming the keys there are
+    prompts.confirm(f"Revoke the API key {name}?", f"revoking {name}'s API key", yes)
+    keystore.revoke(stack.api_keys, name)
+    click.echo(f"Revoked {name}'s key in {stack.api_keys}.")
+    return _apply(stack, opts)
