@@ -99,7 +99,7 @@ def main():
     units = dict((name, s["unit"]) for name, s in declared.items() if s.get("unit"))
 
     docker = module.get_bin_path("docker")
-    if docker is None:
+    if docker is None and containers:
         report["errors"].append("docker is not installed")
     elif containers:
         argv = [docker, "ps", "-a", "--format", "{{json .}}"]

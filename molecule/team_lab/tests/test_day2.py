@@ -36,7 +36,8 @@ def status() -> tuple[int, dict]:
 def test_status_reports_every_host_service_and_model():
     rc, report = status()
     assert rc == 0, report
-    assert set(report) == {"chat", "gpu-01", "gpu-02"}
+    assert set(report) == {"chat", "gpu-01", "gpu-02", "gw"}
+    assert report["gw"]["services"] == {}  # a gateway host; the security module is off
     assert set(report["chat"]["services"]) == {"librechat", "mongodb", "meilisearch"}
     assert all(s["health"] == "healthy" for s in report["chat"]["services"].values())
     assert report["chat"]["services"]["librechat"]["url"].endswith(":3090")  # librechat_port

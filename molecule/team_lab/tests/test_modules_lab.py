@@ -36,7 +36,7 @@ def test_modules_list_says_where_core_is_installed():
     rows = {row["module"]: row for row in json.loads(result.stdout)}
     assert rows["core"]["installed_on"] == ["chat", "gpu-01", "gpu-02"]
     assert rows["core"]["groups"] == {"llm_ollama": 2, "llm_chat": 1}
-    assert rows["security"]["state"] == "planned" and rows["security"]["installed_on"] is None
+    assert rows["security"]["state"] == "disabled" and not rows["security"]["installed_on"]
 
 
 def test_a_disabled_module_loses_its_services_and_keeps_its_data():

@@ -1,23 +1,77 @@
 """A stand-in for the LibreChat server, for tests only.
 
 Honours: HOST/PORT; /app/.env (real environment variables win, as in
-LibreChat) with CREDS_KEY (64 hex), CREDS_IV (32 hex), JWT_SECRET and
+LibreChat's dotenv) with CREDS_KEY (64 hex), CREDS_IV (32 hex), JWT_SECRET and
 JWT_REFRESH_SECRET required, MONGO_URI with credentials; /app/librechat.yaml
-with endpoints.custom entries (name, apiKey, baseURL, models); GET /health
-(200 only when the config is valid and MongoDB accepted the credentials);
-GET /api/models (for each custom endpoint with models.fetch, the models its
-baseURL + "models" lists, as LibreChat fetches them); ALLOW_REGISTRATION;
-SEARCH=true with MEILI_HOST and MEILI_MASTER_KEY (health fails unless
-Meilisearch answers and accepts the key).
-Test helpers: POST/GET /api/standin/conversations store conversations in MongoDB.
-It does NOT render a UI, run agents, or call a model.
+(or CONFIG_PATH, as api/server/services/Config/loadCustomConfig.js reads it)
+with endpoints.custom entries (name, apiKey, baseURL, models, headers);
+GET /health (200 only when the config is valid and MongoDB accepted the
+credentials); ALLOW_REGISTRATION; SEARCH=true with MEILI_HOST and
+MEILI_MASTER_KEY (health fails unless Meilisearch answers and accepts the key).
+STANDIN_APP_DIR (default /app) moves /app, to run the stand-in outside a
+container.
+
+GET /api/models, for the custom endpoints, as LibreChat's loadConfigModels and
+fetchModels do it (api/server/services/Config/loadConfigModels.js,
+api/server/services/ModelService.js fetchModels, OllamaClient.fetchModels in
+api/app/clients/OllamaClient.js; packages/api/src/endpoints/models.ts today):
+- only entries with name, apiKey, baseURL and models.fetch or models.default
+  count; apiKey and baseURL go through extractEnvVariable; "user_provided"
+  fetches nothing;
+- a name starting with "ollama" (any case): GET deriveBaseURL(baseURL) +
+  "/api/tags" (protocol://host[:port], the path dropped), with the endpoint's
+  `headers` only (resolveHeaders: env references resolved), model names from
+  models[].name; if that fails, the OpenAI-compatible way below;
+- otherwise, or as that fallback: GET baseURL (trailing slashes trimmed) +
+  "/models" with the resolved headers plus "Authorization: Bearer <apiKey>"
+  unless the headers carry an Authorization already (models.ts; v0.8.0's
+  ModelService.js sent the headers unresolved and always set the Bearer key),
+  model ids from data[].id;
+- an empty or failed fetch gives models.default, else [] (the error is logged,
+  as logAxiosError does, and shown by the helper below);
+- extractEnvVariable (packages/data-provider/src/utils.ts): the value is
+  trimmed; exactly "${VAR}" becomes VAR's value, or stays as written when VAR
+  is unset or empty; "${VAR}" inside a longer value is replaced in place the
+  same way; JWT_SECRET, JWT_REFRESH_SECRET, CREDS_KEY, CREDS_IV,
+  MEILI_MASTER_KEY, MONGO_URI, REDIS_URI, REDIS_PASSWORD are never resolved.
+  No "${VAR:-default}" form. Variables come from the environment and /app/.env.
+- HTTPS: certificate and host name verified against the system's CAs plus
+  NODE_EXTRA_CA_CERTS (a PEM file), read once at start from the real process
+  environment as Node does (not from /app/.env); a file that cannot be loaded
+  is ignored with a warning, as Node does. Timeout 5 s, as in fetchModels.
+It returns only the custom endpoints, keyed by the name as configured (real
+LibreChat also lists its built-in endpoints, keys a name that is "ollama" in
+any case as "ollama" (normalizeEndpointName), caches the lists, and requires
+a logged-in user).
+
+GET /api/config: registrationEnabled, searchEnabled, and as
+api/server/routes/config.js: appTitle (APP_TITLE or "LibreChat"), serverDomain
+(DOMAIN_SERVER or "http://localhost:3080"), emailLoginEnabled.
+GET / and any other path outside /api: a small HTML page (title "LibreChat",
+<div id="root"> with a heading), where LibreChat serves its single-page app.
+HEAD answers like GET without a body.
+
+Test helpers (stand-in only, not LibreChat's API):
+- POST/GET /api/standin/conversations store and list conversations in MongoDB;
+- GET /api/standin/model-fetch: what /api/models requested per endpoint (URL,
+  header names, error), so a test can see a TLS or authentication failure;
+- GET /api/standin/client-ip: the client address as Express computes req.ip
+  with app.set('trust proxy', Number(TRUST_PROXY) || 1) (api/server/index.js):
+  the socket address, then X-Forwarded-For from the right, trusting that many
+  hops (proxy-addr) - the address LibreChat's per-IP limiters key on.
+It does NOT render the real UI, log anyone in, run agents, or call a model.
 """
 
+import functools
+import http.client
 import json
+import math
 import os
 import re
 import socket
+import ssl
 import sys
+import urllib.error
 import urllib.parse
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,35 +79,226 @@ from pathlib import Path
 
 import yaml
 
+APP_DIR = Path(os.environ.get("STANDIN_APP_DIR", "/app"))
 REQUIRED = {
     "CREDS_KEY": r"[0-9a-f]{64}",
     "CREDS_IV": r"[0-9a-f]{32}",
     "JWT_SECRET": r".{32,}",
     "JWT_REFRESH_SECRET": r".{32,}",
 }
+# packages/data-provider/src/utils.ts: never resolved by extractEnvVariable.
+SENSITIVE_ENV_VARS = {
+    "JWT_SECRET",
+    "JWT_REFRESH_SECRET",
+    "CREDS_KEY",
+    "CREDS_IV",
+    "MEILI_MASTER_KEY",
+    "MONGO_URI",
+    "REDIS_URI",
+    "REDIS_PASSWORD",
+}
+FETCH_TIMEOUT = 5  # seconds, fetchModels' axios timeout
+INDEX_HTML = """<!DOCTYPE html>
+<html lang="en-US">
+  <head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <title>LibreChat</title>
+  </head>
+  <body>
+    <div id="root">
+      <main>
+        <h1>{title}</h1>
+        <p>LibreChat test stand-in: this page stands where the chat app would load.</p>
+      </main>
+    </div>
+  </body>
+</html>
+"""
+
+
+def log(message):
+    sys.stderr.write(f"librechat-standin: {message}\n")
 
 
 def read_env():
     env = {}
-    dotenv = Path("/app/.env")
+    dotenv = APP_DIR / ".env"
     if dotenv.exists():
         for raw in dotenv.read_text().splitlines():
             line = raw.strip()
             if line and not line.startswith("#") and "=" in line:
                 key, value = line.split("=", 1)
-                env[key] = value.strip().strip('"')
-    env.update({k: v for k, v in os.environ.items()})
+                value = value.strip()
+                if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'`":
+                    value = value[1:-1]
+                env[key.strip()] = value
+    env.update(os.environ)
     return env
+
+
+def is_enabled(value):
+    """isEnabled in @librechat/api: the string "true", any case, trimmed."""
+    return isinstance(value, str) and value.strip().lower() == "true"
+
+
+def extract_env_variable(value, env):
+    """extractEnvVariable in librechat-data-provider (packages/data-provider/src/utils.ts)."""
+    if not isinstance(value, str) or not value:
+        return value
+    trimmed = value.strip()
+    whole = re.fullmatch(r"\$\{(.+)\}", trimmed, re.DOTALL)
+    if whole:
+        name = whole.group(1)
+        if name in SENSITIVE_ENV_VARS:
+            return trimmed
+        return env.get(name) or trimmed
+
+    def one(match):
+        name = match.group(1)
+        if name in SENSITIVE_ENV_VARS:
+            return match.group(0)
+        return env.get(name) or match.group(0)
+
+    return re.sub(r"\$\{([^}]+)\}", one, trimmed)
+
+
+def resolve_headers(headers, env):
+    """resolveHeaders, for what a stand-in without users can resolve: the
+    environment references (no {{LIBRECHAT_USER_*}} or body placeholders)."""
+    if not isinstance(headers, dict):
+        return {}
+    return {str(k): extract_env_variable(str(v), env) for k, v in headers.items()}
+
+
+def derive_base_url(full_url):
+    """deriveBaseURL (packages/api/src/utils/url.ts): protocol//hostname[:port],
+    the port left out when it is the scheme's default, as WHATWG URL does."""
+    try:
+        parts = urllib.parse.urlsplit(full_url)
+        port = parts.port
+    except ValueError:
+        return full_url
+    if not parts.scheme or not parts.hostname:
+        return full_url
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    if port is not None and {"http": 80, "https": 443}.get(parts.scheme) != port:
+        host += f":{port}"
+    return f"{parts.scheme}://{host}"
+
+
+@functools.cache
+def tls_context():
+    """Node's trust: its default CAs plus NODE_EXTRA_CA_CERTS, read once at start
+    from the process environment; verification of chain and host name on."""
+    context = ssl.create_default_context()
+    extra = os.environ.get("NODE_EXTRA_CA_CERTS")
+    if extra:
+        try:
+            context.load_verify_locations(cafile=extra)
+        except (OSError, ssl.SSLError) as exc:
+            log(f"Warning: Ignoring extra certs from `{extra}`, load failed: {exc}")
+    return context
+
+
+def get_json(url, headers, attempts):
+    """GET url as axios would for fetchModels; record the attempt for the helper."""
+    attempt = {"url": url, "headers": sorted(headers), "error": None}
+    attempts.append(attempt)
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT, context=tls_context()) as r:
+            return json.load(r)
+    except (OSError, ValueError, http.client.HTTPException) as exc:
+        attempt["error"] = str(exc)
+        raise
+
+
+def fetch_models(name, api_key, base_url, headers, env, attempts):
+    """fetchModels for one custom endpoint: the list, or [] when it fails."""
+    if not base_url or not api_key:
+        return []
+    if name.lower().startswith("ollama"):
+        url = derive_base_url(base_url) + "/api/tags"
+        try:
+            data = get_json(url, resolve_headers(headers, env), attempts)
+            return [tag["name"] for tag in data["models"]]
+        except (OSError, ValueError, http.client.HTTPException, KeyError, TypeError) as exc:
+            if attempts[-1]["error"] is None:
+                attempts[-1]["error"] = f"unexpected answer: {exc!r}"
+            log(
+                f"Failed to fetch models from Ollama API ({url}: {exc}). "
+                "Attempting to fetch via OpenAI-compatible endpoint."
+            )
+    request_headers = resolve_headers(headers, env)
+    if not any(k.lower() == "authorization" for k in request_headers):
+        request_headers["Authorization"] = f"Bearer {api_key}"
+    url = base_url.rstrip("/") + "/models"
+    try:
+        data = get_json(url, request_headers, attempts)
+        return [item["id"] for item in data["data"]]
+    except (OSError, ValueError, http.client.HTTPException, KeyError, TypeError) as exc:
+        if attempts[-1]["error"] is None:
+            attempts[-1]["error"] = f"unexpected answer: {exc!r}"
+        log(f"Failed to fetch models from {name} API ({url}: {exc})")
+        return []
+
+
+def default_model_names(defaults, env):
+    """resolveDefaultModelNames: names, env references resolved, a whole-variable
+    reference holding a comma list split into several."""
+    names = []
+    for model in defaults if isinstance(defaults, list) else []:
+        raw = model if isinstance(model, str) else (model or {}).get("name", "")
+        resolved = extract_env_variable(raw, env)
+        if re.fullmatch(r"\$\{(.+)\}", raw.strip()) and "," in resolved:
+            names += [n.strip() for n in resolved.split(",") if n.strip()]
+        else:
+            names.append(resolved)
+    return names
+
+
+def load_config_models(config, env):
+    """loadConfigModels for endpoints.custom: {name: [models]} and the attempts."""
+    models, report = {}, {}
+    for endpoint in (config.get("endpoints") or {}).get("custom") or []:
+        if not isinstance(endpoint, dict):
+            continue
+        spec = endpoint.get("models")
+        name = endpoint.get("name")
+        if not (
+            endpoint.get("baseURL")
+            and endpoint.get("apiKey")
+            and name
+            and isinstance(spec, dict)
+            and (spec.get("fetch") or spec.get("default"))
+        ):
+            continue
+        api_key = extract_env_variable(str(endpoint["apiKey"]), env)
+        base_url = extract_env_variable(str(endpoint["baseURL"]), env)
+        defaults = default_model_names(spec.get("default"), env)
+        attempts = []
+        fetched = []
+        if spec.get("fetch") and "user_provided" not in (api_key, base_url):
+            fetched = fetch_models(
+                str(name), api_key, base_url, endpoint.get("headers"), env, attempts
+            )
+        models[name] = fetched or defaults
+        report[name] = {"models": models[name], "fetched": bool(fetched), "requests": attempts}
+    return models, report
 
 
 def config_problems(env):
     problems = [
         f"{k} must match {p}" for k, p in REQUIRED.items() if not re.fullmatch(p, env.get(k, ""))
     ]
+    path = Path(env.get("CONFIG_PATH") or APP_DIR / "librechat.yaml")
     try:
-        config = yaml.safe_load(Path("/app/librechat.yaml").read_text())
+        config = yaml.safe_load(path.read_text()) or {}
     except (OSError, yaml.YAMLError) as exc:
         return [*problems, f"librechat.yaml: {exc}"], {}
+    if not isinstance(config, dict):
+        return [*problems, "librechat.yaml: not a mapping"], {}
     for endpoint in (config.get("endpoints") or {}).get("custom") or []:
         for key in ("name", "apiKey", "baseURL", "models"):
             if key not in endpoint:
@@ -70,7 +315,7 @@ def meilisearch_problem(env):
         headers={"Authorization": f"Bearer {env.get('MEILI_MASTER_KEY', '')}"},
     )
     try:
-        with urllib.request.urlopen(request, timeout=5):
+        with urllib.request.urlopen(request, timeout=5, context=tls_context()):
             return None
     except (OSError, ValueError) as exc:
         return f"Meilisearch: {exc}"
@@ -100,22 +345,92 @@ def mongo(env, request):
         return reply
 
 
-class Handler(BaseHTTPRequestHandler):
-    def log_message(self, fmt, *args):
-        sys.stderr.write("librechat-standin: " + fmt % args + "\n")
+def js_number(value):
+    """JavaScript's Number(string), enough for TRUST_PROXY."""
+    text = (value or "").strip()
+    if not text:
+        return 0.0
+    if re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", text):
+        return float(text)
+    if re.fullmatch(r"0[xX][0-9a-fA-F]+", text):
+        return float(int(text, 16))
+    if re.fullmatch(r"[+-]?Infinity", text):
+        return -math.inf if text.startswith("-") else math.inf
+    return math.nan
 
-    def _send(self, status, body, kind="application/json"):
+
+def json_number(number):
+    if math.isinf(number):
+        return "Infinity" if number > 0 else "-Infinity"
+    return int(number) if number.is_integer() else number
+
+
+def trusted_hops(env):
+    """api/server/index.js: const trusted_proxy = Number(TRUST_PROXY) || 1."""
+    number = js_number(env.get("TRUST_PROXY"))
+    return 1.0 if number == 0 or math.isnan(number) else number
+
+
+def forwarded_addresses(socket_address, header_values):
+    """The npm `forwarded` list: the socket address, then X-Forwarded-For
+    entries from the right (Node joins repeated headers with ", ")."""
+    joined = ", ".join(header_values)
+    entries = [e.strip() for e in joined.split(",") if e.strip()]
+    return [socket_address, *reversed(entries)]
+
+
+def client_ip(socket_address, header_values, hops):
+    """proxy-addr alladdrs/proxyaddr with Express's numeric trust (i < hops):
+    req.ip, and req.ips (the trusted chain, client first)."""
+    addrs = forwarded_addresses(socket_address, header_values)
+    for i in range(len(addrs) - 1):
+        if not i < hops:
+            del addrs[i + 1 :]
+            break
+    return addrs[-1], list(reversed(addrs[1:]))
+
+
+class Handler(BaseHTTPRequestHandler):
+    head = False
+
+    def log_message(self, fmt, *args):
+        log(fmt % args)
+
+    def _send(self, status, body, kind="application/json; charset=utf-8"):
         data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        self.wfile.write(data)
+        if not self.head:
+            self.wfile.write(data)
+
+    def do_HEAD(self):
+        self.head = True
+        self.do_GET()
 
     def do_GET(self):
+        path = urllib.parse.urlsplit(self.path).path
         env = read_env()
+        if path == "/api/standin/client-ip":
+            hops = trusted_hops(env)
+            forwarded = self.headers.get_all("X-Forwarded-For") or []
+            ip, ips = client_ip(self.client_address[0], forwarded, hops)
+            return self._send(
+                200,
+                {
+                    "ip": ip,
+                    "ips": ips,
+                    "remoteAddress": self.client_address[0],
+                    "xForwardedFor": ", ".join(forwarded) or None,
+                    "trustProxy": json_number(hops),
+                },
+            )
+        if path != "/health" and not path.startswith("/api/"):
+            title = env.get("APP_TITLE") or "LibreChat"
+            return self._send(200, INDEX_HTML.format(title=title), "text/html; charset=utf-8")
         problems, config = config_problems(env)
-        if self.path == "/health":
+        if path == "/health":
             if problems:
                 return self._send(503, {"problems": problems})
             try:
@@ -126,33 +441,28 @@ class Handler(BaseHTTPRequestHandler):
             if search:
                 return self._send(503, {"problems": [search]})
             return self._send(200, "OK", "text/plain")
-        if self.path == "/api/models":
-            models = {}
-            for endpoint in (config.get("endpoints") or {}).get("custom") or []:
-                if not endpoint.get("models", {}).get("fetch"):
-                    models[endpoint["name"]] = endpoint["models"].get("default", [])
-                    continue
-                url = endpoint["baseURL"].rstrip("/") + "/models"
-                try:
-                    with urllib.request.urlopen(url, timeout=5) as response:
-                        models[endpoint["name"]] = [m["id"] for m in json.load(response)["data"]]
-                except OSError as exc:
-                    models[endpoint["name"]] = {"error": str(exc)}
-            return self._send(200, models)
-        if self.path == "/api/config":
+        if path == "/api/models":
+            return self._send(200, load_config_models(config, env)[0])
+        if path == "/api/standin/model-fetch":
+            return self._send(200, load_config_models(config, env)[1])
+        if path == "/api/config":
             return self._send(
                 200,
                 {
-                    "registrationEnabled": env.get("ALLOW_REGISTRATION") == "true",
+                    "appTitle": env.get("APP_TITLE") or "LibreChat",
+                    "serverDomain": env.get("DOMAIN_SERVER") or "http://localhost:3080",
+                    "emailLoginEnabled": "ALLOW_EMAIL_LOGIN" not in env
+                    or is_enabled(env.get("ALLOW_EMAIL_LOGIN")),
+                    "registrationEnabled": is_enabled(env.get("ALLOW_REGISTRATION")),
                     "searchEnabled": env.get("SEARCH") == "true",
                 },
             )
-        if self.path == "/api/standin/conversations":
+        if path == "/api/standin/conversations":
             return self._send(200, mongo(env, {"find": "conversations"})["docs"])
         return self._send(404, {"error": "not found"})
 
     def do_POST(self):
-        if self.path != "/api/standin/conversations":
+        if urllib.parse.urlsplit(self.path).path != "/api/standin/conversations":
             return self._send(404, {"error": "not found"})
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
         mongo(read_env(), {"insert": "conversations", "doc": body})
@@ -161,6 +471,7 @@ class Handler(BaseHTTPRequestHandler):
 
 if __name__ == "__main__":
     env = read_env()
+    tls_context()  # as Node, read NODE_EXTRA_CA_CERTS once, at start
     ThreadingHTTPServer(
         (env.get("HOST", "0.0.0.0"), int(env.get("PORT", "3080"))), Handler
     ).serve_forever()

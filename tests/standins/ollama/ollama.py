@@ -4,25 +4,61 @@ Honours: OLLAMA_HOST (bind address), OLLAMA_MODELS (models directory, laid out
 as manifests/<registry>/<namespace>/<model>/<tag> plus blobs/sha256-<digest>),
 GET /api/version, GET /api/tags, POST /api/pull (NDJSON progress with
 total/completed, or one JSON object with "stream": false), DELETE /api/delete,
-GET /api/ps, GET /v1/models, POST /v1/chat/completions, and `ollama list` /
-`ollama serve`. A model whose name starts with "missing" does not exist.
+GET /api/ps, GET /v1/models, and `ollama list` / `ollama serve`. A model whose
+name starts with "missing" does not exist.
+
+Chat, the way a real model server answers (no model runs; the reply is a fixed
+text cut into STANDIN_OLLAMA_CHUNKS pieces, default 5, with
+STANDIN_OLLAMA_CHUNK_DELAY seconds, default 0.4, between them, so a client or a
+proxy in between can be timed to pass chunks on as they come):
+
+- POST /api/chat and POST /api/generate: stream defaults to true; NDJSON
+  (application/x-ndjson), one object per line, written with chunked
+  Transfer-Encoding and flushed per line, as server/routes.go streamResponse
+  does with gin's c.Stream. Each line is an api.ChatResponse
+  {"model","created_at","message":{"role":"assistant","content"},"done":false}
+  (api.GenerateResponse has "response" instead of "message"); the last has
+  "done": true, "done_reason": "stop" and the api.Metrics fields
+  total_duration, load_duration, prompt_eval_count, prompt_eval_duration,
+  eval_count, eval_duration (nanoseconds; generate adds "context"). With
+  "stream": false, one object with the whole content (ChatHandler /
+  GenerateHandler accumulate the channel). No messages (chat) or an empty
+  prompt (generate) loads the model: one done object, done_reason "load".
+  An unknown model is 404 {"error": "model '<name>' not found"}; no model is
+  400 {"error": "model is required"} (chat).
+- POST /v1/chat/completions (openai/openai.go, middleware/openai.go
+  ChatMiddleware/ChatWriter): stream defaults to false: one chat.completion
+  (id "chatcmpl-<n>", system_fingerprint "fp_ollama", choices[0].message,
+  finish_reason "stop", usage). With "stream": true, text/event-stream:
+  "data: <chat.completion.chunk>\n\n" per piece (delta {"role":"assistant",
+  "content"}, finish_reason null), a last chunk with empty content and
+  finish_reason "stop", a usage chunk with no choices when
+  stream_options.include_usage is set, then "data: [DONE]\n\n". Errors are
+  openai.NewError: {"error":{"message","type":"not_found_error"|
+  "invalid_request_error","param":null,"code":null}}; no messages is 400
+  "[] is too short - 'messages'".
+
 Every OLLAMA_* variable the server was started with is reported by
 GET /standin/env so tests can check the configuration reached the process.
+It does NOT run a model, use a GPU, or stream tool calls or thinking.
 """
 
 import hashlib
 import json
 import os
+import random
 import sys
 import time
 import urllib.request
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-VERSION = os.environ.get("STANDIN_OLLAMA_VERSION", "0.12.3")
+VERSION = os.environ.get("STANDIN_OLLAMA_VERSION", "0.40.2")
 MODELS = Path(os.environ.get("OLLAMA_MODELS", "/root/.ollama/models"))
 REGISTRY = "registry.ollama.ai"
 BLOB_SIZE = 256 * 1024  # bytes per stand-in model layer
+REPLY = "This is the stand-in reply, sent in pieces the way a model streams tokens."
 
 
 def split_name(name):
@@ -69,6 +105,86 @@ def model_list():
     return out
 
 
+def model_exists(name):
+    """Whether a pulled manifest answers to `name` (tag optional, as in Ollama)."""
+    if not isinstance(name, str) or not name:
+        return False
+    registry, namespace, model, tag = split_name(name)
+    return (MODELS / "manifests" / registry / namespace / model / tag).is_file()
+
+
+def created_at():
+    """Go's time.Time JSON form (RFC 3339, UTC, fraction without trailing zeros)."""
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f").rstrip("0").rstrip(".")
+    return stamp + "Z"
+
+
+def chunk_settings():
+    """How many pieces a reply is cut into, and the pause before each later piece."""
+    pieces = max(1, int(os.environ.get("STANDIN_OLLAMA_CHUNKS", "5")))
+    return pieces, float(os.environ.get("STANDIN_OLLAMA_CHUNK_DELAY", "0.4"))
+
+
+def pieces_of(text, count):
+    """Cut `text` into `count` consecutive pieces at word boundaries."""
+    words = text.split(" ")
+    count = min(count, len(words))
+    size, extra = divmod(len(words), count)
+    out, start = [], 0
+    for i in range(count):
+        end = start + size + (1 if i < extra else 0)
+        out.append(" ".join(words[start:end]) + (" " if end < len(words) else ""))
+        start = end
+    return out
+
+
+def generation(model, prompt_words, kind):
+    """Yield the api.ChatResponse (kind "chat") or api.GenerateResponse objects of
+    one reply, pausing between them like a model producing tokens."""
+    started = time.monotonic_ns()
+    count, delay = chunk_settings()
+    pieces = pieces_of(REPLY, count)
+    for i, piece in enumerate(pieces):
+        if i:
+            time.sleep(delay)
+        obj = {"model": model, "created_at": created_at()}
+        if kind == "chat":
+            obj["message"] = {"role": "assistant", "content": piece}
+        else:
+            obj["response"] = piece
+        obj["done"] = False
+        yield obj
+    time.sleep(delay)
+    total = time.monotonic_ns() - started
+    last = {"model": model, "created_at": created_at()}
+    if kind == "chat":
+        last["message"] = {"role": "assistant", "content": ""}
+    else:
+        last["response"] = ""
+    last |= {"done": True, "done_reason": "stop"}
+    if kind == "generate":
+        last["context"] = list(range(1, prompt_words + len(pieces) + 1))
+    last |= {
+        "total_duration": total,
+        "load_duration": 1_000_000,
+        "prompt_eval_count": prompt_words,
+        "prompt_eval_duration": 2_000_000,
+        "eval_count": len(pieces),
+        "eval_duration": max(total - 3_000_000, 1),
+    }
+    yield last
+
+
+def openai_error(status, message):
+    """openai.NewError: the error shape of the /v1 endpoints."""
+    kind = {400: "invalid_request_error", 404: "not_found_error"}.get(status, "api_error")
+    return {"error": {"message": message, "type": kind, "param": None, "code": None}}
+
+
+def message_words(messages):
+    return sum(len(str(m.get("content") or "").split()) for m in messages if isinstance(m, dict))
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -78,14 +194,37 @@ class Handler(BaseHTTPRequestHandler):
     def _json(self, status, body):
         data = json.dumps(body).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
 
     def _body(self):
         length = int(self.headers.get("Content-Length") or 0)
-        return json.loads(self.rfile.read(length) or b"{}")
+        try:
+            body = json.loads(self.rfile.read(length) or b"{}")
+        except ValueError:
+            return None
+        return body if isinstance(body, dict) else None
+
+    def _stream(self, content_type, frames):
+        """Send each frame as one HTTP chunk and flush it, as gin's c.Stream does.
+        Returns False if the client went away."""
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        try:
+            for frame in frames:
+                data = frame.encode() if isinstance(frame, str) else frame
+                self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+                self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+            return False
+        return True
 
     def do_HEAD(self):
         self.send_response(200)
@@ -119,7 +258,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_DELETE(self):
         if self.path != "/api/delete":
             return self._json(404, {"error": "not found"})
-        name = self._body().get("model") or self._body().get("name") or ""
+        body = self._body() or {}
+        name = body.get("model") or body.get("name") or ""
         registry, namespace, model, tag = split_name(name)
         path = MODELS / "manifests" / registry / namespace / model / tag
         if not path.exists():
@@ -128,26 +268,98 @@ class Handler(BaseHTTPRequestHandler):
         return self._json(200, {})
 
     def do_POST(self):
-        if self.path == "/api/pull":
-            return self._pull(self._body())
-        if self.path == "/v1/chat/completions":
-            body = self._body()
-            known = {m["name"] for m in model_list()}
-            if body.get("model") not in known and f"{body.get('model')}:latest" not in known:
-                return self._json(
-                    404, {"error": {"message": f"model '{body.get('model')}' not found"}}
-                )
-            reply = {"role": "assistant", "content": "stand-in reply"}
+        routes = {
+            "/api/pull": self._pull,
+            "/api/chat": self._chat,
+            "/api/generate": self._generate,
+            "/v1/chat/completions": self._openai_chat,
+        }
+        route = routes.get(self.path)
+        if route is None:
+            return self._json(404, {"error": "not found"})
+        body = self._body()
+        if body is None:
+            if self.path.startswith("/v1/"):
+                return self._json(400, openai_error(400, "invalid request body"))
+            return self._json(400, {"error": "invalid request body"})
+        return route(body)
+
+    def _native(self, body, kind, words, load_only):
+        """/api/chat and /api/generate: NDJSON stream, or one object."""
+        model = body.get("model")
+        if kind == "chat" and not model:
+            return self._json(400, {"error": "model is required"})
+        if not model_exists(model):
+            return self._json(404, {"error": f"model '{model or ''}' not found"})
+        if load_only:
+            loaded = {"model": model, "created_at": created_at()}
+            if kind == "chat":
+                loaded["message"] = {"role": "assistant", "content": ""}
+            else:
+                loaded["response"] = ""
+            return self._json(200, loaded | {"done": True, "done_reason": "load"})
+        frames = generation(model, words, kind)
+        if body.get("stream") is False:
+            objs = list(frames)
+            whole = "".join(
+                o["message"]["content"] if kind == "chat" else o["response"] for o in objs
+            )
+            last = objs[-1]
+            if kind == "chat":
+                last["message"]["content"] = whole
+            else:
+                last["response"] = whole
+            return self._json(200, last)
+        return self._stream("application/x-ndjson", (json.dumps(o) + "\n" for o in frames))
+
+    def _chat(self, body):
+        messages = body.get("messages") or []
+        return self._native(body, "chat", message_words(messages), not messages)
+
+    def _generate(self, body):
+        prompt = str(body.get("prompt") or "")
+        return self._native(body, "generate", len(prompt.split()), not prompt)
+
+    def _openai_chat(self, body):
+        messages = body.get("messages") or []
+        if not messages:
+            return self._json(400, openai_error(400, "[] is too short - 'messages'"))
+        model = body.get("model")
+        if not model_exists(model):
+            return self._json(404, openai_error(404, f"model '{model or ''}' not found"))
+        ident = f"chatcmpl-{random.randrange(999)}"
+        frames = generation(model, message_words(messages), "chat")
+        if not body.get("stream"):
+            objs = list(frames)
+            last = objs[-1]
+            usage = {
+                "prompt_tokens": last["prompt_eval_count"],
+                "completion_tokens": last["eval_count"],
+                "total_tokens": last["prompt_eval_count"] + last["eval_count"],
+            }
             return self._json(
                 200,
                 {
-                    "id": "chatcmpl-standin",
+                    "id": ident,
                     "object": "chat.completion",
-                    "model": body.get("model"),
-                    "choices": [{"index": 0, "message": reply, "finish_reason": "stop"}],
+                    "created": int(time.time()),
+                    "model": model,
+                    "system_fingerprint": "fp_ollama",
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {
+                                "role": "assistant",
+                                "content": "".join(o["message"]["content"] for o in objs),
+                            },
+                            "finish_reason": "stop",
+                        }
+                    ],
+                    "usage": usage,
                 },
             )
-        return self._json(404, {"error": "not found"})
+        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        return self._stream("text/event-stream", sse(ident, model, frames, include_usage))
 
     def _pull(self, body):
         name = body.get("model") or body.get("name") or ""
@@ -195,17 +407,46 @@ class Handler(BaseHTTPRequestHandler):
         ]
         if not stream:
             return self._json(200, {"status": "success"})
-        self.send_response(200)
-        self.send_header("Content-Type", "application/x-ndjson")
-        self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
-        for event in events:
-            line = (json.dumps(event) + "\n").encode()
-            self.wfile.write(f"{len(line):x}\r\n".encode() + line + b"\r\n")
-            self.wfile.flush()
-            time.sleep(0.05)
-        self.wfile.write(b"0\r\n\r\n")
+
+        def paced():
+            for event in events:
+                yield json.dumps(event) + "\n"
+                time.sleep(0.05)
+
+        self._stream("application/x-ndjson", paced())
         return None
+
+
+def sse(ident, model, frames, include_usage):
+    """ChatWriter.writeResponse with stream on: one SSE event per api.ChatResponse
+    (openai.ToChunk), the usage chunk if asked for, then [DONE]."""
+    for obj in frames:
+        chunk = {
+            "id": ident,
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": model,
+            "system_fingerprint": "fp_ollama",
+            "choices": [
+                {
+                    "index": 0,
+                    "delta": {"role": "assistant", "content": obj["message"]["content"]},
+                    "finish_reason": obj.get("done_reason") or None,
+                }
+            ],
+        }
+        yield f"data: {json.dumps(chunk)}\n\n"
+        if obj["done"]:
+            if include_usage:
+                prompt, completion = obj["prompt_eval_count"], obj["eval_count"]
+                chunk["choices"] = []
+                chunk["usage"] = {
+                    "prompt_tokens": prompt,
+                    "completion_tokens": completion,
+                    "total_tokens": prompt + completion,
+                }
+                yield f"data: {json.dumps(chunk)}\n\n"
+            yield "data: [DONE]\n\n"
 
 
 def serve():
