@@ -198,7 +198,7 @@ def test_a_cpu_without_avx_is_refused_for_mongodb(stack, tmp_path):
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu vme sse sse2 ssse3 sse4_1 sse4_2\n")
     result = install(stack, ALL_IN_ONE, "-e", f"mongodb_cpuinfo_path={cpuinfo}")
-    assert_stopped_at_the_checks(result, "this CPU has no AVX, and MongoDB 8.0.12")
+    assert_stopped_at_the_checks(result, "this CPU has no AVX, and MongoDB 8.0.32")
     assert "Intel Sandy" in result.stdout
 
 

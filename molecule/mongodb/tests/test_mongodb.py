@@ -43,7 +43,7 @@ def test_healthy_and_pinned(host):
         host.check_output("docker inspect llm-mongodb --format '{{.State.Health.Status}}'")
         == "healthy"
     )
-    assert image(host).endswith("/library/mongo:8.0.12")
+    assert image(host).endswith("/library/mongo:8.0.32")
 
 
 def test_no_port_on_the_host(host):

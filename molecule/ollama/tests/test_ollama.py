@@ -27,7 +27,7 @@ def test_api_listens_on_loopback_only(host):
 
 def test_image_is_the_pinned_upstream_name(host):
     image = host.check_output("docker inspect llm-ollama --format '{{.Config.Image}}'")
-    assert image.endswith("/ollama/ollama:0.12.3")
+    assert image.endswith("/ollama/ollama:0.40.2")
 
 
 def test_configured_models_are_served_and_stored_on_the_host(host):
