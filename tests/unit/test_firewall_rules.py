@@ -254,3 +254,9 @@ def test_filters_turn_errors_into_filter_errors(filters):
     assert not filters["firewall_allows"](rules, 22, "10.0.0.2")
     assert filters["firewall_allows"](rules, 443, "203.0.113.9")
     assert filters["ssh_client"]("10.0.0.1 1 10.0.0.2 22") == {"address": "10.0.0.1", "port": 22}
+
+
+def test_comments_carry_no_quotes_for_nft(fw):
+    extra = [{"port": 9100, "sources": "any", "comment": 'node "exporter"; drop'}]
+    (rule,) = fw.firewall_rules({}, "gpu1", GROUPS, HOSTVARS, extra_rules=extra)
+    assert rule["comment"] == "node exporter drop"

@@ -67,13 +67,17 @@ def test_host_services_follow_the_hosts_groups_and_keep_start_order():
 
 def test_the_collection_declares_each_service_once_with_its_group():
     services = registry.services()
-    assert list(services) == ["ollama", "mongodb", "meilisearch", "librechat"]
-    assert {s.group for s in services.values()} == {"llm_ollama", "llm_chat"}
-    assert all(s.module == "core" for s in services.values())
+    assert list(services) == ["ollama", "mongodb", "meilisearch", "librechat", "gateway"]
+    assert {s.group for s in services.values()} == {"llm_ollama", "llm_chat", "llm_gateway"}
+    assert {s.name: s.module for s in services.values()} == {
+        **dict.fromkeys(["ollama", "mongodb", "meilisearch", "librechat"], "core"),
+        "gateway": "security",
+    }
     modules = registry.modules()
     assert list(modules) == ["core", "gpu", "monitoring", "security", "scaling"]
     assert modules["core"].available and modules["gpu"].available
-    assert not modules["security"].available  # its roles arrive with the security issue
+    assert modules["security"].available
+    assert not modules["scaling"].available  # its role arrives with the scaling issue
 
 
 @pytest.fixture
@@ -94,7 +98,8 @@ def test_modules_list_on_a_fresh_stack(stack):
     assert rows["core"]["state"] == "always on"
     assert rows["core"]["deploys"] == ["ollama", "mongodb", "meilisearch", "librechat"]
     assert rows["gpu"]["state"] == "enabled"
-    assert rows["security"]["state"] == "planned"
+    assert rows["security"]["state"] == "disabled"
+    assert rows["scaling"]["state"] == "planned"
     assert rows["monitoring"]["groups"] == {"llm_monitoring": 1}  # localhost
     table = run("modules", "list", "--no-probe", "--dir", str(stack))
     assert "planned" in table.output and "llm_gateway (1)" in table.output
@@ -120,7 +125,7 @@ def test_disable_then_enable_round_trip_keeps_config_valid(stack):
     [
         (("enable", "monitorng"), "unknown module 'monitorng': did you mean monitoring?"),
         (("disable", "core"), "module core is always on"),
-        (("enable", "security"), "module security is planned but not in this version"),
+        (("enable", "scaling"), "module scaling is planned but not in this version"),
     ],
 )
 def test_bad_module_requests_are_one_line_and_change_nothing(stack, args, message):

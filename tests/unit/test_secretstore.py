@@ -17,6 +17,9 @@ FORMATS = {
     "meilisearch_master_key": r"[A-Za-z0-9_-]{43}",
     "mongodb_root_password": r"[A-Za-z0-9_-]{32}",
     "mongodb_app_password": r"[A-Za-z0-9_-]{32}",
+    # The gateway knows an API key by its prefix (LibreChat's own tokens are JWTs).
+    "gateway_librechat_api_key": r"llmk_[A-Za-z0-9_-]{43}",
+    "gateway_stats_password": r"[A-Za-z0-9_-]{32}",
 }
 
 

@@ -18,7 +18,6 @@ import socket
 import ssl
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 from test_day2 import REPO, STACK, llm
@@ -51,10 +50,9 @@ def in_host(host: str, *argv: str, check: bool = False) -> subprocess.CompletedP
 
 
 def address(host: str) -> str:
-    return subprocess.run(
-        ["docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", host],
-        capture_output=True, text=True, check=True,
-    ).stdout.strip()  # fmt: skip
+    fmt = "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}"
+    return subprocess.run(["docker", "inspect", "-f", fmt, host], capture_output=True, text=True,
+                          check=True).stdout.strip()  # fmt: skip
 
 
 def recap_changed(output: str) -> dict[str, int]:
@@ -71,6 +69,16 @@ def tls_context() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=str(CA))
 
 
+def handshake(name: str) -> dict:
+    """TLS to the gateway's address, checking the certificate for name: the peer certificate."""
+    with (
+        socket.create_connection((address("gw"), 443), timeout=10) as raw,
+        tls_context().wrap_socket(raw, server_hostname=name) as tls,
+    ):
+        assert tls.version() in ("TLSv1.2", "TLSv1.3")
+        return tls.getpeercert()
+
+
 def api(path: str, key: str | None = None, method: str = "GET", body: dict | None = None,
         host: str = "gw") -> tuple[int, bytes]:  # fmt: skip
     conn = http.client.HTTPSConnection(address(host), 443, context=tls_context(), timeout=30)
@@ -84,9 +92,10 @@ def api(path: str, key: str | None = None, method: str = "GET", body: dict | Non
 
 def conversations_on_chat() -> list[str]:
     url = f"http://{address('chat')}:3090/api/standin/conversations"
-    out = in_host("chat", "curl", "-fsS", url).stdout or in_host(
-        "chat", "curl", "-fsS", "http://127.0.0.1:3090/api/standin/conversations"
-    ).stdout
+    out = (
+        in_host("chat", "curl", "-fsS", url).stdout
+        or in_host("chat", "curl", "-fsS", "http://127.0.0.1:3090/api/standin/conversations").stdout
+    )
     return [c["title"] for c in json.loads(out)]
 
 
@@ -204,9 +213,7 @@ def test_tls_is_mozilla_intermediate_and_valid_for_every_name(secured):
     assert not [c for _, c in accepted if any(w in c for w in weak)], accepted
 
     for name in ("gw", address("gw")):  # the host's name and its address
-        with socket.create_connection((address("gw"), 443), timeout=10) as raw:
-            with tls_context().wrap_socket(raw, server_hostname=name) as tls:
-                assert tls.version() in ("TLSv1.2", "TLSv1.3")
+        assert handshake(name)["subject"]
 
 
 def test_chromium_trusting_the_ca_renders_the_chat(secured, tmp_path):
@@ -220,9 +227,9 @@ def test_chromium_trusting_the_ca_renders_the_chat(secured, tmp_path):
                     "-i", str(tmp_path / "ca.crt")], check=True)  # fmt: skip
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     chromium = shutil.which("chromium") or "chromium"
-    common = [chromium, "--headless", "--no-sandbox", "--disable-gpu",
+    common = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1280,800",
               f"--user-data-dir={tmp_path / 'profile'}",
-              f"--host-resolver-rules=MAP gw {address('gw')}", "--window-size=1280,800"]  # fmt: skip
+              f"--host-resolver-rules=MAP gw {address('gw')}"]  # fmt: skip
     env = {**os.environ, "HOME": str(home)}
     dom = subprocess.run([*common, "--dump-dom", "https://gw/"], env=env, capture_output=True,
                          text=True, timeout=120).stdout  # fmt: skip
@@ -240,9 +247,7 @@ def test_a_rerun_changes_nothing_and_a_due_certificate_is_renewed(secured):
     assert recap_changed(rerun.stdout) == dict.fromkeys(STACK_HOSTS, 0), rerun.stdout[-3000:]
 
     def served_serial() -> int:
-        with socket.create_connection((address("gw"), 443), timeout=10) as raw:
-            with tls_context().wrap_socket(raw, server_hostname="gw") as tls:
-                return int(tls.getpeercert()["serialNumber"], 16)
+        return int(handshake("gw")["serialNumber"], 16)
 
     before = served_serial()
     # A renewal window longer than the certificate's life: it is due now.
