@@ -258,6 +258,69 @@ def test_a_rerun_changes_nothing_and_a_due_certificate_is_renewed(secured):
     assert recap_changed(again.stdout).get("gw") == 0, again.stdout[-3000:]
 
 
+@pytest.fixture
+def pebble(tmp_path):
+    """Pebble, the ACME test server, on the controller; its DNS answers every name with gw."""
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=pebble",
+                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                    "-keyout", str(tmp_path / "key.pem"), "-out", str(tmp_path / "cert.pem")],
+                   check=True, capture_output=True)  # fmt: skip
+    config = {"pebble": {"listenAddress": "127.0.0.1:14000",
+                         "managementListenAddress": "127.0.0.1:15000",
+                         "certificate": str(tmp_path / "cert.pem"),
+                         "privateKey": str(tmp_path / "key.pem"),
+                         "httpPort": 80, "tlsPort": 443, "ocspResponderURL": "",
+                         "externalAccountBindingRequired": False}}  # fmt: skip
+    (tmp_path / "pebble.json").write_text(json.dumps(config))
+    dns = subprocess.Popen(["pebble-challtestsrv", "-defaultIPv4", address("gw"),
+                            "-defaultIPv6", "", "-dns01", "127.0.0.1:8053", "-http01", "",
+                            "-https01", "", "-tlsalpn01", "", "-management", "127.0.0.1:8055"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    log = (tmp_path / "pebble.log").open("w")
+    server = subprocess.Popen(
+        ["pebble", "-config", str(tmp_path / "pebble.json"), "-dnsserver", "127.0.0.1:8053"],
+        env={**os.environ, "PEBBLE_VA_NOSLEEP": "1", "PEBBLE_WFE_NONCEREJECT": "0"},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    for _ in range(50):
+        try:
+            socket.create_connection(("127.0.0.1", 14000), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    yield "https://127.0.0.1:14000/dir"
+    for process in (server, dns):
+        process.terminate()
+        process.wait(timeout=10)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(tmp_path / "pebble.log", ARTIFACTS / "pebble.log")
+
+
+def served_certificate() -> str:
+    """The gateway's certificate as `openssl x509 -text` shows it (not verified)."""
+    pem = ssl.get_server_certificate((address("gw"), 443))
+    return subprocess.run(["openssl", "x509", "-noout", "-issuer", "-ext", "subjectAltName"],
+                          input=pem, capture_output=True, text=True, check=True).stdout  # fmt: skip
+
+
+def test_an_acme_certificate_from_pebble(secured, pebble):
+    acme = ["-e", "gateway_cert_source=acme", "-e", f"gateway_acme_directory={pebble}",
+            "-e", "gateway_acme_email=admin@lab.test", "-e", "gateway_acme_validate_certs=false",
+            "-e", "gateway_server_name=gw.lab.test"]  # fmt: skip
+    issued = llm("install", "--limit", "gw", *acme)
+    assert issued.returncode == 0, issued.stdout[-4000:] + issued.stderr
+    served = served_certificate()
+    assert "Pebble" in served and "DNS:gw.lab.test" in served, served
+    again = llm("install", "--limit", "gw", *acme)  # valid for long: not asked again
+    assert recap_changed(again.stdout).get("gw") == 0, again.stdout[-3000:]
+
+    back = llm("install", "--limit", "gw")
+    assert back.returncode == 0, back.stdout[-4000:] + back.stderr
+    assert "local-llm-stack CA" in served_certificate()
+
+
 def test_secrets_stay_out_of_outputs_and_files(secured):
     secrets = (STACK / "secrets.yml").read_text()
     key = re.search(r"gateway_librechat_api_key: (\S+)", secrets).group(1)
