@@ -10,7 +10,13 @@ import click
 
 from cli import config_file, inventory, keystore, prompts, registry, runner
 from cli.errors import EXIT_OK
-from cli.options import AnsibleOptions, ansible_options, collect_ansible_options, stack_dir_option
+from cli.options import (
+    AnsibleOptions,
+    ansible_options,
+    collect_ansible_options,
+    refuse_check,
+    stack_dir_option,
+)
 from cli.stack import StackDir, resolve_dir
 
 
@@ -41,6 +47,7 @@ def _apply(stack: StackDir, opts: AnsibleOptions) -> int:
 def add(name: str, stack_dir: Path | None, **ansible_args: Any) -> int:
     """Make a key for NAME (a person or a script), shown once, and let it in."""
     opts = collect_ansible_options(**ansible_args)
+    refuse_check(opts, "keys add", "a key is made and recorded before the gateways learn it")
     stack = StackDir(resolve_dir(stack_dir)).require()
     key = keystore.add(stack.api_keys, name)
     click.echo(f"API key for {name} (shown once; only its hash is kept):\n\n  {key}\n")
@@ -74,6 +81,7 @@ def list_keys(stack_dir: Path | None, as_json: bool) -> int:
 def revoke(name: str, yes: bool, stack_dir: Path | None, **ansible_args: Any) -> int:
     """Refuse NAME's key from now on, on every gateway."""
     opts = collect_ansible_options(**ansible_args)
+    refuse_check(opts, "keys revoke", "the key is struck from the list the gateways then get")
     stack = StackDir(resolve_dir(stack_dir)).require()
     if name not in keystore.load(stack.api_keys):
         keystore.revoke(stack.api_keys, name)  # raises, naming the keys there are

@@ -1,0 +1,97 @@
+"""API keys (`llm keys`) and the stack's CA (`llm tls ca`), without a lab: the key
+file holds hashes only, mistakes are one line and exit 2 with nothing changed."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import stat
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from cli import keystore
+from cli.main import llm
+
+
+def run(*args: str):
+    return CliRunner().invoke(llm, list(args))
+
+
+@pytest.fixture
+def stack(tmp_path):
+    path = tmp_path / "stack"
+    assert run("init", "--dir", str(path)).exit_code == 0
+    return path
+
+
+def added_key(output: str) -> str:
+    return re.search(r"^\s+(llmk_\S+)$", output, re.M).group(1)
+
+
+def test_a_key_is_shown_once_and_only_its_hash_is_kept(stack):
+    result = run("keys", "add", "alice", "--dir", str(stack))
+    assert result.exit_code == 0, result.output
+    key = added_key(result.output)
+    assert re.fullmatch(r"llmk_[A-Za-z0-9_-]{43}", key)
+    assert "security module is not enabled" in result.output  # recorded, applied later
+    stored = (stack / "api-keys.yml").read_text()
+    assert key not in stored
+    assert yaml.safe_load(stored) == {
+        "gateway_api_keys": {"alice": hashlib.sha256(key.encode()).hexdigest()}
+    }
+    assert stat.S_IMODE((stack / "api-keys.yml").stat().st_mode) == 0o600
+    listed = run("keys", "list", "--dir", str(stack))
+    assert "alice" in listed.output and key not in listed.output
+
+
+def test_two_keys_differ_and_revoke_removes_one(stack):
+    first = added_key(run("keys", "add", "alice", "--dir", str(stack)).output)
+    second = added_key(run("keys", "add", "bob", "--dir", str(stack)).output)
+    assert first != second
+    revoked = run("keys", "revoke", "alice", "--yes", "--dir", str(stack))
+    assert revoked.exit_code == 0, revoked.output
+    assert list(keystore.load(stack / "api-keys.yml")) == ["bob"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("keys", "add", "two words"), "is not a usable key name"),
+        (("keys", "add", "librechat"), "LibreChat's own key"),
+        (("keys", "revoke", "nobody", "--yes"), "no key named 'nobody'"),
+        (("keys", "add", "alice", "--check"), "llm keys add does not take --check"),
+        (("keys", "revoke", "alice", "--yes", "--check"), "does not take --check"),
+        (("tls", "ca"), "no CA certificate in"),
+    ],
+)
+def test_mistakes_are_one_line_and_change_nothing(stack, args, message):
+    run("keys", "add", "alice", "--dir", str(stack))
+    before = (stack / "api-keys.yml").read_bytes()
+    result = run(*args, "--dir", str(stack))
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert (stack / "api-keys.yml").read_bytes() == before
+
+
+def test_a_duplicate_name_keeps_the_first_key(stack):
+    run("keys", "add", "alice", "--dir", str(stack))
+    before = (stack / "api-keys.yml").read_bytes()
+    again = run("keys", "add", "alice", "--dir", str(stack))
+    assert again.exit_code == 2 and "revoke it first" in again.output
+    assert (stack / "api-keys.yml").read_bytes() == before
+
+
+def test_tls_ca_writes_the_certificate_and_says_how_to_trust_it(stack, tmp_path):
+    (stack / "tls").mkdir()
+    (stack / "tls" / "ca.crt").write_text(
+        "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    )
+    out = tmp_path / "ca.crt"
+    result = run("tls", "ca", "--out", str(out), "--dir", str(stack))
+    assert result.exit_code == 0, result.output
+    assert out.read_text() == (stack / "tls" / "ca.crt").read_text()
+    assert "update-ca-certificates" in result.output and "--install-on GROUP" in result.output
+    missing = run("tls", "ca", "--install-on", "classroom", "--out", str(out), "--dir", str(stack))
+    assert missing.exit_code == 2 and "no host in group 'classroom'" in missing.output
