@@ -10,7 +10,8 @@ groups the service names as `clients` (`all` for anyone, none for loopback
 only); and the user's extra rules. Everything else inbound is dropped by the
 role's ruleset. A rule is
 
-    {"port": 11434, "proto": "tcp", "kind": "service", "services": ["ollama"],
+    {"port": 11434, "proto": "tcp", "kind": "ssh" | "service" | "extra",
+     "services": ["ollama"], "comment": "ollama",
      "sources": "any" | ["10.0.0.7", "2001:db8::/64", ...],
      "ipv4": [...], "ipv6": [...]}
 
@@ -24,6 +25,7 @@ __metaclass__ = type
 
 import fnmatch
 import ipaddress
+import re
 
 ANY = "any"
 PROTOCOLS = ("tcp", "udp")
@@ -159,6 +161,8 @@ class _Rules(object):
         order = {"ssh": 0, "service": 1, "extra": 2}
         for key in sorted(self.by_key, key=lambda k: (order[k[2]], k[0], k[1])):
             rule = dict(self.by_key[key])
+            # A comment nft and firewalld take as it is: no quotes, 100 characters at most.
+            rule["comment"] = re.sub(r"[^\w .,:/+@()-]", "", ", ".join(rule["services"]))[:100]
             if rule["sources"] == ANY:
                 rule["ipv4"], rule["ipv6"] = [], []
             else:
@@ -203,6 +207,8 @@ def firewall_rules(
     unresolved = {}
     for name, service in sorted((services or {}).items()):
         clients = service.get("clients")
+        if not service.get("ports"):
+            continue  # nothing published (MongoDB: only LibreChat's network reaches it)
         if clients is None:
             raise FirewallError(
                 "service %s declares no clients: its role must say which groups reach it "

@@ -102,6 +102,10 @@ def test_service_without_clients_is_an_error_that_names_the_fix(fw):
         fw.firewall_rules({"ollama": {"ports": [11434]}}, "gpu1", GROUPS, HOSTVARS)
 
 
+def test_service_without_ports_needs_no_clients(fw):
+    assert fw.firewall_rules({"mongodb": {"ports": []}}, "chat", GROUPS, HOSTVARS) == []
+
+
 def test_ssh_sources_merge_and_overlaps_collapse(fw):
     rules = fw.firewall_rules(
         {},
