@@ -391,6 +391,9 @@ def client_ip(socket_address, header_values, hops):
 
 
 class Handler(BaseHTTPRequestHandler):
+    # TCP_NODELAY, as Go and Node servers set it: no delayed-ACK stall on kept-alive connections.
+    disable_nagle_algorithm = True
+
     head = False
 
     def log_message(self, fmt, *args):

@@ -186,6 +186,9 @@ def message_words(messages):
 
 
 class Handler(BaseHTTPRequestHandler):
+    # TCP_NODELAY, as Go and Node servers set it: no delayed-ACK stall on kept-alive connections.
+    disable_nagle_algorithm = True
+
     protocol_version = "HTTP/1.1"
 
     def log_message(self, fmt, *args):
