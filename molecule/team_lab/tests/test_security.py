@@ -17,10 +17,20 @@ import shutil
 import socket
 import ssl
 import subprocess
+import sys
 import time
 
 import pytest
 from test_day2 import REPO, STACK, llm
+
+
+def llm_here(*args: str) -> subprocess.CompletedProcess:
+    """`llm` for commands that read only the stack directory (no inventory option)."""
+    result = subprocess.run([sys.executable, "-m", "cli.main", *args, "--dir", str(STACK)],
+                            cwd=REPO, capture_output=True, text=True, check=False)  # fmt: skip
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
 
 STACK_HOSTS = ("gw", "chat", "gpu-01", "gpu-02")
 # Ports the stack's services publish in this lab (Docker-published ones have
@@ -113,7 +123,7 @@ def secured():
     assert key.returncode == 0, key.stdout + key.stderr
     alice = re.search(r"^\s+(llmk_\S+)$", key.stdout, re.M).group(1)
     yield {"install": install, "alice": alice}
-    disabled = llm("modules", "disable", "security")
+    disabled = llm_here("modules", "disable", "security")
     assert disabled.returncode == 0, disabled.stdout + disabled.stderr
     reinstall = llm("install")
     assert reinstall.returncode == 0, reinstall.stdout + reinstall.stderr
@@ -148,7 +158,7 @@ def test_the_api_wants_a_valid_key_and_refuses_model_changes(secured):
     assert status == 200 and json.loads(body)["object"] == "list"
     for path in ("/ollama/api/pull", "/api/pull", "/ollama/api/delete", "/ollama/api/create"):
         assert api(path, key=secured["alice"], method="POST", body={"model": "x"})[0] == 403, path
-    listed = llm("keys", "list", "--json")
+    listed = llm_here("keys", "list", "--json")
     assert list(json.loads(listed.stdout)) == ["alice"]
     assert secured["alice"] not in listed.stdout + (STACK / "api-keys.yml").read_text()
 
@@ -221,7 +231,7 @@ def test_chromium_trusting_the_ca_renders_the_chat(secured, tmp_path):
     nssdb = home / ".pki" / "nssdb"
     nssdb.mkdir(parents=True)
     subprocess.run(["certutil", "-N", "-d", f"sql:{nssdb}", "--empty-password"], check=True)
-    exported = llm("tls", "ca", "--out", str(tmp_path / "ca.crt"))
+    exported = llm_here("tls", "ca", "--out", str(tmp_path / "ca.crt"))
     assert exported.returncode == 0 and "update-ca-certificates" in exported.stdout
     subprocess.run(["certutil", "-A", "-d", f"sql:{nssdb}", "-t", "C,,", "-n", "llm-stack",
                     "-i", str(tmp_path / "ca.crt")], check=True)  # fmt: skip
@@ -337,7 +347,7 @@ def test_secrets_stay_out_of_outputs_and_files(secured):
 
 def test_disabling_the_module_converges_and_keeps_the_chat_data(secured):
     """Runs last in this file: the fixture's teardown disables; check it here by hand."""
-    disabled = llm("modules", "disable", "security")
+    disabled = llm_here("modules", "disable", "security")
     assert disabled.returncode == 0, disabled.stdout + disabled.stderr
     install = llm("install")
     assert install.returncode == 0, install.stdout + install.stderr
