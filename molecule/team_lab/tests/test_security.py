@@ -101,12 +101,14 @@ def api(path: str, key: str | None = None, method: str = "GET", body: dict | Non
     return response.status, response.read()
 
 
+def conversations_url() -> str:
+    """LibreChat's stand-in helper, from the chat host itself: LibreChat listens on every
+    address without the module, on the chat host's own address behind a gateway elsewhere."""
+    return f"http://{address('chat')}:3090/api/standin/conversations"
+
+
 def conversations_on_chat() -> list[str]:
-    url = f"http://{address('chat')}:3090/api/standin/conversations"
-    out = (
-        in_host("chat", "curl", "-fsS", url).stdout
-        or in_host("chat", "curl", "-fsS", "http://127.0.0.1:3090/api/standin/conversations").stdout
-    )
+    out = in_host("chat", "curl", "-fsS", conversations_url(), check=True).stdout
     return [c["title"] for c in json.loads(out)]
 
 
@@ -115,7 +117,7 @@ def secured():
     """Enable the module on the installed stack; disable it again afterwards."""
     in_host("chat", "curl", "-fsS", "-X", "POST", "-H", "Content-Type: application/json", "-d",
             json.dumps({"title": "before the gateway"}),
-            "http://127.0.0.1:3090/api/standin/conversations", check=True)  # fmt: skip
+            conversations_url(), check=True)  # fmt: skip
     enabled = llm("modules", "enable", "security")
     assert enabled.returncode == 0, enabled.stdout + enabled.stderr
     install = llm("install")
