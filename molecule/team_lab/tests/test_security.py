@@ -122,6 +122,8 @@ def secured():
     assert enabled.returncode == 0, enabled.stdout + enabled.stderr
     install = llm("install")
     assert install.returncode == 0, install.stdout + install.stderr
+    if "alice" in json.loads(llm_here("keys", "list", "--json").stdout):  # an interrupted run's
+        llm_here("keys", "revoke", "alice", "--yes")
     key = llm("keys", "add", "alice")
     assert key.returncode == 0, key.stdout + key.stderr
     alice = re.search(r"^\s+(llmk_\S+)$", key.stdout, re.M).group(1)
