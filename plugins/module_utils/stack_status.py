@@ -46,10 +46,13 @@ def parse_docker_ps(text, containers):
 
 
 def parse_systemctl_show(text):
-    """`systemctl show --property=ActiveState,SubState,LoadState UNIT` -> the same
-    {state, health, status} as a container, or None for a unit that is not installed."""
+    """`systemctl show --property=ActiveState,SubState,LoadState,UnitFileState UNIT` -> the
+    same {state, health, status} as a container, or None for a unit that is not installed or
+    not deployed (disabled and stopped: how a module's removal leaves a distribution's unit)."""
     props = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
     if props.get("LoadState") in (None, "not-found"):
+        return None
+    if props.get("UnitFileState") != "enabled" and props.get("ActiveState") != "active":
         return None
     active = props.get("ActiveState", "unknown")
     return {

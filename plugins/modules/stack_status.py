@@ -117,7 +117,7 @@ def main():
                 timeout,
                 systemctl or "systemctl",
                 "show",
-                "--property=ActiveState,SubState,LoadState",
+                "--property=ActiveState,SubState,LoadState,UnitFileState",
                 unit,
             ]
         )

@@ -149,12 +149,15 @@ def test_render_shows_models_and_gpu_memory():
 
 
 def test_a_systemd_unit_reads_like_a_container(parsing):
-    active = "LoadState=loaded\nActiveState=active\nSubState=running\n"
+    active = "LoadState=loaded\nActiveState=active\nSubState=running\nUnitFileState=enabled\n"
     assert parsing.parse_systemctl_show(active) == {
         "state": "running",
         "health": "none",
         "status": "active (running)",
     }
-    failed = "LoadState=loaded\nActiveState=failed\nSubState=failed\n"
+    failed = "LoadState=loaded\nActiveState=failed\nSubState=failed\nUnitFileState=enabled\n"
     assert parsing.parse_systemctl_show(failed)["state"] == "exited"
     assert parsing.parse_systemctl_show("LoadState=not-found\nActiveState=inactive\n") is None
+    # Disabled and stopped: a disabled module's unit (the package stays): not deployed.
+    removed = "LoadState=loaded\nActiveState=inactive\nSubState=dead\nUnitFileState=disabled\n"
+    assert parsing.parse_systemctl_show(removed) is None

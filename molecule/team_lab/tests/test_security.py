@@ -147,6 +147,15 @@ def test_from_outside_only_the_gateways_80_and_443_answer(secured):
     assert open_ports == {(address("gw"), 80), (address("gw"), 443)}, targets
 
 
+def test_status_shows_the_gateway_and_its_logs_come_from_the_journal(secured):
+    result = llm("status", "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    gateway = json.loads(result.stdout)["gw"]["services"]["gateway"]
+    assert gateway["state"] == "running" and gateway["url"] == "https://gw"
+    logs = llm("logs", "gateway", "--tail", "20")
+    assert logs.returncode == 0 and "==> gw: gateway <==" in logs.stdout, logs.stdout
+
+
 def test_ollama_answers_the_gateway_and_the_chat_host_only(secured):
     for ollama, port in (("gpu-01", 11434), ("gpu-02", 11500)):
         url = f"http://{address(ollama)}:{port}/api/version"
