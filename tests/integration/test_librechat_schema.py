@@ -29,9 +29,9 @@ def schema_installed():
         pytest.fail("node is needed to run LibreChat's schema (apt-get install nodejs)")
 
 
-def render(tmp_path: Path, endpoints: list[dict], models: list[str]) -> Path:
+def render(tmp_path: Path, endpoints: list[dict], models: list[str], **settings) -> Path:
     out = tmp_path / "librechat.yaml"
-    extra = json.dumps({"out": str(out), "endpoints": endpoints, "models": models})
+    extra = json.dumps({"out": str(out), "endpoints": endpoints, "models": models, **settings})
     result = subprocess.run(
         [
             Path(sys.executable).parent / "ansible-playbook",
@@ -78,6 +78,25 @@ def test_one_endpoint_per_ollama_host_passes(tmp_path):
     assert verdict["ok"], verdict["issues"]
     custom = yaml.safe_load(path.read_text())["endpoints"]["custom"]
     assert [e["models"]["default"] for e in custom] == [["llama3.2"]] * 3  # the fallback list
+
+
+def test_endpoints_through_the_gateway_pass(tmp_path):
+    """Security module: the key from the environment, in apiKey and in the headers
+    LibreChat sends when it fetches /api/tags; a header picks the Ollama host."""
+    endpoints = [
+        {"name": f"Ollama gpu-0{i}", "url": "https://10.0.0.9:443/ollama/v1/", "host": f"gpu-0{i}"}
+        for i in (1, 2)
+    ]
+    path = render(tmp_path, endpoints, ["llama3.2"], librechat_behind_gateway=True)
+    verdict = validate(path)
+    assert verdict["ok"], verdict["issues"]
+    custom = yaml.safe_load(path.read_text())["endpoints"]["custom"]
+    assert custom[1]["apiKey"] == "${LLM_GATEWAY_API_KEY}"
+    assert custom[1]["headers"] == {
+        "Authorization": "Bearer ${LLM_GATEWAY_API_KEY}",
+        "X-LLM-Ollama": "gpu-02",
+    }
+    assert "llmk_" not in path.read_text()  # the key itself is only in .env
 
 
 def test_the_schema_rejects_a_malformed_endpoint(tmp_path):
