@@ -71,7 +71,7 @@ def recap_changed(output: str) -> dict[str, int]:
     changed = {}
     for line in output.splitlines():
         cells = [c.strip() for c in re.split(r"[│|]", line) if c.strip()]
-        if len(cells) >= 4 and cells[0] in STACK_HOSTS and cells[2].isdigit():
+        if len(cells) >= 4 and cells[0] in (*STACK_HOSTS, "outside") and cells[2].isdigit():
             changed[cells[0]] = int(cells[3])
     return changed
 
@@ -237,7 +237,9 @@ def test_tls_is_mozilla_intermediate_and_valid_for_every_name(secured):
     weak = ("RC4", "DES", "NULL", "EXP", "MD5", "CBC", "SHA1", "anon")
     assert not [c for _, c in accepted if any(w in c for w in weak)], accepted
 
-    for name in ("gw", address("gw")):  # the host's name and its address
+    names = [value for _, value in handshake("gw")["subjectAltName"]]
+    assert "gw" in names and address("gw") in names
+    for name in names:  # every name and address in the certificate verifies
         assert handshake(name)["subject"]
 
 
@@ -264,6 +266,22 @@ def test_chromium_trusting_the_ca_renders_the_chat(secured, tmp_path):
     subprocess.run([*common, f"--screenshot={shot}", "https://gw/"], env=env,
                    capture_output=True, timeout=120)  # fmt: skip
     assert shot.stat().st_size > 1000
+
+
+def test_tls_ca_install_on_a_group_makes_its_machines_trust_the_chat(secured):
+    """The classroom PCs: `outside` stands for one, trusting the CA through its system store."""
+    url = ["--resolve", f"gw:443:{address('gw')}", "https://gw/"]
+    assert in_host("outside", "curl", "-fsS", "-o", "/dev/null", *url).returncode != 0
+    trusted = llm("tls", "ca", "--out", str(STACK / "ca-for-browsers.crt"),
+                  "--install-on", "lab_outside")  # fmt: skip
+    assert trusted.returncode == 0, trusted.stdout[-3000:] + trusted.stderr
+    page = in_host("outside", "curl", "-fsS", *url)
+    assert page.returncode == 0 and "LibreChat" in page.stdout, page.stderr
+    nss = in_host("outside", "certutil", "-d", "sql:/etc/skel/.pki/nssdb", "-L")
+    assert "local-llm-stack CA" in nss.stdout  # Chromium of accounts made later
+    again = llm("tls", "ca", "--out", str(STACK / "ca-for-browsers.crt"),
+                "--install-on", "lab_outside")  # fmt: skip
+    assert recap_changed(again.stdout) == {"outside": 0}, again.stdout
 
 
 def test_secrets_stay_out_of_outputs_and_files(secured, tmp_path):
