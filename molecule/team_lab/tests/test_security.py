@@ -193,6 +193,17 @@ def test_librechat_lists_models_through_the_gateway_with_its_own_key(secured):
     assert config["serverDomain"].startswith("https://")
 
 
+def test_librechat_sees_the_browsers_address_not_the_gateways(secured):
+    """TRUST_PROXY and X-Forwarded-For: LibreChat's per-client login limits count each
+    browser, not the gateway (the stand-in computes the address as Express does)."""
+    seen = json.loads(api("/api/standin/client-ip")[1])
+    assert seen["remoteAddress"] == address("gw")  # the connection comes from the gateway
+    assert seen["ip"] not in (address("gw"), "")  # the client's own address is what counts
+    forged = http.client.HTTPSConnection(address("gw"), 443, context=tls_context(), timeout=10)
+    forged.request("GET", "/api/standin/client-ip", headers={"X-Forwarded-For": "6.6.6.6"})
+    assert json.loads(forged.getresponse().read())["ip"] == seen["ip"]  # a forged hop is ignored
+
+
 def test_http_redirects_to_https_with_hsts(secured):
     conn = http.client.HTTPConnection(address("gw"), 80, timeout=10)
     conn.request("GET", "/c/new")
