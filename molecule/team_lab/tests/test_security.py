@@ -215,25 +215,38 @@ def test_http_redirects_to_https_with_hsts(secured):
     assert "max-age=" in conn.getresponse().getheader("Strict-Transport-Security")
 
 
-def test_a_streamed_reply_arrives_in_chunks(secured):
-    key = llm("keys", "add", "stream-test")
-    token = re.search(r"^\s+(llmk_\S+)$", key.stdout, re.M).group(1)
+def arrivals(token: str, path: str, body: dict) -> list[float]:
+    """Seconds from the request to each non-empty line of the streamed reply."""
     conn = http.client.HTTPSConnection(address("gw"), 443, context=tls_context(), timeout=60)
     started = time.monotonic()
-    conn.request("POST", "/ollama/api/chat", headers={"Authorization": f"Bearer {token}"},
-                 body=json.dumps({"model": "qwen2.5:0.5b",
-                                  "messages": [{"role": "user", "content": "hi"}]}))  # fmt: skip
+    conn.request("POST", path, body=json.dumps(body),
+                 headers={"Authorization": f"Bearer {token}"})  # fmt: skip
     response = conn.getresponse()
     assert response.status == 200
-    arrivals = []
+    times = []
     while line := response.readline():
         if line.strip():
-            arrivals.append(time.monotonic() - started)
-    llm("keys", "revoke", "stream-test", "--yes")
-    assert len(arrivals) >= 4, arrivals
+            times.append(time.monotonic() - started)
+    return times
+
+
+@pytest.mark.parametrize(
+    ("path", "extra"),
+    [("/ollama/api/chat", {}), ("/ollama/v1/chat/completions", {"stream": True})],
+    ids=["ndjson", "server-sent-events"],
+)
+def test_a_streamed_reply_arrives_in_chunks(secured, path, extra):
+    key = llm("keys", "add", "stream-test")
+    token = re.search(r"^\s+(llmk_\S+)$", key.stdout, re.M).group(1)
+    try:
+        body = {"model": "qwen2.5:0.5b", "messages": [{"role": "user", "content": "hi"}], **extra}
+        times = arrivals(token, path, body)
+    finally:
+        llm("keys", "revoke", "stream-test", "--yes")
+    assert len(times) >= 4, times
     # The backend waits between chunks: they come spread out, not in one piece.
-    assert arrivals[-1] - arrivals[0] > 1.0, arrivals
-    assert arrivals[0] < arrivals[-1] - 1.0, arrivals
+    assert times[-1] - times[0] > 1.0, times
+    assert times[0] < times[-1] - 1.0, times
 
 
 def test_tls_is_mozilla_intermediate_and_valid_for_every_name(secured):
