@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from cli.errors import LlmError
 
@@ -69,8 +70,22 @@ def group_hosts(path: Path, limit: str | None, group: str) -> list[str]:
     return sorted(set(selected) & set(members.get(group, [])))
 
 
-def _inspect(path: Path, limit: str | None) -> tuple[dict[str, list[str]], list[str]]:
-    """(stack group -> hosts, hosts the run will touch), with the checks above."""
+def any_group_hosts(path: Path, limit: str | None, group: str) -> list[str]:
+    """The hosts of any inventory group (the classroom PCs of `llm tls ca --install-on`,
+    which need not run the stack), within --limit."""
+    manager = _load(path)
+    if group not in manager.groups:
+        return []
+    members = {h.name for h in manager.groups[group].get_hosts()}
+    if limit:
+        with _captured_stderr():
+            manager.subset(limit)
+            members &= {h.name for h in manager.get_hosts("all")}
+    return sorted(members)
+
+
+def _load(path: Path) -> Any:
+    """Ansible's own view of the inventory, or one line saying why it cannot be read."""
     # Fail on an inventory Ansible cannot parse instead of treating it as a host list.
     os.environ.setdefault("ANSIBLE_INVENTORY_UNPARSED_FAILED", "True")
     from ansible.errors import AnsibleError
@@ -88,6 +103,12 @@ def _inspect(path: Path, limit: str | None) -> tuple[dict[str, list[str]], list[
             f"inventory {path} cannot be read: {_parse_reason(path, warnings, error)}",
             "fix the file (INI or YAML inventory format)",
         )
+    return manager
+
+
+def _inspect(path: Path, limit: str | None) -> tuple[dict[str, list[str]], list[str]]:
+    """(stack group -> hosts, hosts the run will touch), with the checks above."""
+    manager = _load(path)
 
     members = {
         group: [h.name for h in manager.groups[group].get_hosts()]

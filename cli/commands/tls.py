@@ -50,6 +50,11 @@ def ca(out: Path, group: str | None, stack_dir: Path | None, **ansible_args: Any
             f"no CA certificate in {stack.tls} yet",
             "enable the security module and install: llm modules enable security && llm install",
         )
+    if group:  # checked before anything is written
+        inventory_path = inventory.resolve(opts.inventory, stack.inventory)
+        if not inventory.any_group_hosts(inventory_path, opts.limit, group):
+            raise LlmError(f"the inventory {inventory_path} has no host in group {group!r}",
+                           "name a group of that inventory, or add the machines to it")  # fmt: skip
     shutil.copyfile(source, out)
     out.chmod(0o644)
     der_hint = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
@@ -57,10 +62,6 @@ def ca(out: Path, group: str | None, stack_dir: Path | None, **ansible_args: Any
     if not group:
         click.echo(HOW_TO_TRUST.format(out=out))
         return EXIT_OK
-    inventory_path = inventory.resolve(opts.inventory, stack.inventory)
-    if not inventory.group_hosts(inventory_path, opts.limit, group):
-        raise LlmError(f"the inventory {inventory_path} has no host in group {group!r}",
-                       "name a group of the inventory (llm config show lists them)")  # fmt: skip
     from cli.display import RunDisplay
 
     job = runner.PlaybookRun.from_options(

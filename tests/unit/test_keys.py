@@ -93,5 +93,9 @@ def test_tls_ca_writes_the_certificate_and_says_how_to_trust_it(stack, tmp_path)
     assert result.exit_code == 0, result.output
     assert out.read_text() == (stack / "tls" / "ca.crt").read_text()
     assert "update-ca-certificates" in result.output and "--install-on GROUP" in result.output
-    missing = run("tls", "ca", "--install-on", "classroom", "--out", str(out), "--dir", str(stack))
+    other = tmp_path / "other.crt"
+    missing = run(
+        "tls", "ca", "--install-on", "classroom", "--out", str(other), "--dir", str(stack)
+    )
     assert missing.exit_code == 2 and "no host in group 'classroom'" in missing.output
+    assert not other.exists()  # checked before anything is written

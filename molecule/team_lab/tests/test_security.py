@@ -154,6 +154,10 @@ def test_status_shows_the_gateway_and_its_logs_come_from_the_journal(secured):
     assert gateway["state"] == "running" and gateway["url"] == "https://gw"
     logs = llm("logs", "gateway", "--tail", "20")
     assert logs.returncode == 0 and "==> gw: gateway <==" in logs.stdout, logs.stdout
+    # A systemd service beside the containers: restart it, and only it.
+    restarted = llm("restart", "gateway", "librechat")
+    assert restarted.returncode == 0, restarted.stdout[-3000:] + restarted.stderr
+    assert api("/ollama/api/version", key=secured["alice"])[0] == 200
 
 
 def test_ollama_answers_the_gateway_and_the_chat_host_only(secured):
