@@ -154,6 +154,9 @@ def test_status_shows_the_gateway_and_its_logs_come_from_the_journal(secured):
     assert gateway["state"] == "running" and gateway["url"] == "https://gw"
     logs = llm("logs", "gateway", "--tail", "20")
     assert logs.returncode == 0 and "==> gw: gateway <==" in logs.stdout, logs.stdout
+    modules = {row["module"]: row for row in json.loads(llm("modules", "list", "--json").stdout)}
+    assert modules["security"]["state"] == "enabled"
+    assert modules["security"]["installed_on"] == ["gw"]
     # A systemd service beside the containers: restart it, and only it.
     restarted = llm("restart", "gateway", "librechat")
     assert restarted.returncode == 0, restarted.stdout[-3000:] + restarted.stderr
