@@ -12,6 +12,7 @@ import json
 
 from test_day2 import llm
 
+
 def test_modules_list_says_where_core_is_installed():
     result = llm("modules", "list", "--json")
     assert result.returncode == 0, result.stdout + result.stderr
