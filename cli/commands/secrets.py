@@ -45,11 +45,11 @@ def generate(stack_dir: Path | None) -> int:
 
 @secrets.command()
 @stack_dir_option
-@click.argument("name")
+@click.argument("names", nargs=-1, required=True, metavar="NAME...")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask first.")
 @ansible_options
-def rotate(stack_dir: Path | None, name: str, yes: bool, **ansible_args: Any) -> int:
-    """Give secret NAME a new value, then redeploy the chat hosts that use it."""
+def rotate(stack_dir: Path | None, names: tuple[str, ...], yes: bool, **ansible_args: Any) -> int:
+    """Give each secret NAME a new value, then redeploy (once) the hosts that use them."""
     opts = collect_ansible_options(**ansible_args)
     refuse_check(
         opts,
@@ -59,17 +59,22 @@ def rotate(stack_dir: Path | None, name: str, yes: bool, **ansible_args: Any) ->
     )
     stack = StackDir(resolve_dir(stack_dir)).require()
     inventory_path = inventory.resolve(opts.inventory, stack.inventory)
+    unique = list(dict.fromkeys(names))
+    unknown = [name for name in unique if name not in secretstore.ROTATION]
+    if unknown:
+        secretstore.rotate(stack.secrets, unknown[0])  # unknown: raises, naming the secrets
     # The gateway's secrets also live on the gateways (LibreChat holds its key too).
-    limit = opts.limit or ("llm_chat:llm_gateway" if name.startswith("gateway_") else "llm_chat")
+    gateway = any(name.startswith("gateway_") for name in unique)
+    limit = opts.limit or ("llm_chat:llm_gateway" if gateway else "llm_chat")
     inventory.stack_hosts(inventory_path, limit)
-    effect = secretstore.ROTATION.get(name)
-    if effect is None:
-        secretstore.rotate(stack.secrets, name)  # unknown: raises, naming the secrets
+    effects = "; ".join(dict.fromkeys(secretstore.ROTATION[name] for name in unique))
+    what = ", ".join(unique)
     prompts.confirm(
-        f"Rotate {name}? {effect[0].upper() + effect[1:]}.", f"rotating {name}: {effect}", yes
+        f"Rotate {what}? {effects[0].upper() + effects[1:]}.", f"rotating {what}: {effects}", yes
     )
-    secretstore.rotate(stack.secrets, name)
-    click.echo(f"{name} rotated in {stack.secrets}; redeploying {limit}")
+    for name in unique:
+        secretstore.rotate(stack.secrets, name)
+    click.echo(f"{what} rotated in {stack.secrets}; redeploying {limit}")
 
     from cli.display import RunDisplay
 

@@ -71,6 +71,31 @@ def test_rotate_changes_one_secret_then_redeploys_the_chat_hosts(stack, monkeypa
     assert after["librechat_jwt_secret"] not in result.output
 
 
+def test_rotating_several_secrets_redeploys_once(stack, monkeypatch):
+    from cli import runner as runner_module
+
+    jobs = []
+    monkeypatch.setattr(runner_module, "run", lambda stack, job, display: jobs.append(job) or 0)
+    before = values(stack)
+    names = ["mongodb_app_password", "gateway_stats_password"]
+    result = CliRunner().invoke(llm, ["secrets", "rotate", *names, "--yes", "--dir", str(stack)])
+    assert result.exit_code == 0, result.output
+    after = values(stack)
+    assert all(after[name] != before[name] for name in names)
+    assert after["librechat_jwt_secret"] == before["librechat_jwt_secret"]
+    # One redeploy, reaching the gateways too since a gateway secret is among them.
+    assert [(j.playbook, j.limit) for j in jobs] == [("install", "llm_chat:llm_gateway")]
+
+
+def test_one_unknown_name_among_several_changes_nothing(stack):
+    before = (stack / "secrets.yml").read_text()
+    result = CliRunner().invoke(
+        llm, ["secrets", "rotate", "mongodb_app_password", "nope", "--yes", "--dir", str(stack)]
+    )
+    assert result.exit_code == 2 and "unknown secret 'nope'" in result.output
+    assert (stack / "secrets.yml").read_text() == before
+
+
 @pytest.fixture
 def password(tmp_path, monkeypatch):
     path = tmp_path / "vault-pass"

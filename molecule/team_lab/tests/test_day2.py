@@ -288,30 +288,25 @@ def test_backup_and_restore_round_trip(tmp_path):
     assert "kept by the backup" in [c["title"] for c in conversations()]
 
 
-def test_rotating_a_secret_redeploys_what_uses_it():
+def test_rotating_secrets_redeploys_what_uses_them_once():
+    """Meilisearch's key and both MongoDB passwords in one rotation: one redeploy."""
     import yaml
 
-    before = yaml.safe_load((STACK / "secrets.yml").read_text())["meilisearch_master_key"]
-    result = llm("secrets", "rotate", "meilisearch_master_key", "--yes")
+    names = ("meilisearch_master_key", "mongodb_app_password", "mongodb_root_password")
+    before = yaml.safe_load((STACK / "secrets.yml").read_text())
+    result = llm("secrets", "rotate", *names, "--yes")
     assert result.returncode == 0, result.stdout + result.stderr
-    after = yaml.safe_load((STACK / "secrets.yml").read_text())["meilisearch_master_key"]
-    assert after != before and after not in result.stdout + result.stderr
+    after = yaml.safe_load((STACK / "secrets.yml").read_text())
+    for name in names:
+        assert after[name] != before[name] and after[name] not in result.stdout + result.stderr
     env = subprocess.run(
         ["docker", "exec", "chat", "cat", "/opt/llm-stack/librechat/meilisearch.env"],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
-    assert after in env and before not in env
-    # LibreChat's health needs Meilisearch to accept the key: both restarted with the new one.
-    rc, report = status()
-    assert rc == 0, report
-    assert report["chat"]["services"]["librechat"]["health"] == "healthy"
-
-
-def test_rotating_mongodb_passwords_changes_them_inside_mongodb():
-    for name in ("mongodb_app_password", "mongodb_root_password"):
-        result = llm("secrets", "rotate", name, "--yes")
-        assert result.returncode == 0, result.stdout + result.stderr
-    # LibreChat's health needs MongoDB to accept its (new) application password...
+    key = "meilisearch_master_key"
+    assert after[key] in env and before[key] not in env
+    # LibreChat's health needs Meilisearch to accept the new key and MongoDB its
+    # new application password: both restarted with the new values.
     rc, report = status()
     assert rc == 0, report
     assert report["chat"]["services"]["librechat"]["health"] == "healthy"
