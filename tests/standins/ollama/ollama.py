@@ -44,11 +44,13 @@ It does NOT run a model, use a GPU, or stream tool calls or thinking.
 """
 
 import hashlib
+import http.client
 import json
 import os
 import random
 import sys
 import time
+import urllib.parse
 import urllib.request
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -62,14 +64,15 @@ REPLY = "This is the stand-in reply, sent in pieces the way a model streams toke
 
 
 def split_name(name):
-    """'llama3.2' -> (registry, namespace, model, tag), as Ollama normalises names."""
-    base, _, tag = name.partition(":")
-    if "/" in tag:  # a port, not a tag
-        base, tag = name, ""
-    parts = base.split("/")
-    registry = parts[0] if len(parts) == 3 else REGISTRY
+    """'llama3.2' -> (registry, namespace, model, tag), as types/model ParseName
+    normalises names: [host[:port]/][namespace/]model[:tag], a scheme prefix
+    (http://, https://) dropped."""
+    name = name.split("://", 1)[-1]
+    parts = name.split("/")
+    last, _, tag = parts[-1].partition(":")
+    registry = parts[0] if len(parts) >= 3 else REGISTRY
     namespace = parts[-2] if len(parts) >= 2 else "library"
-    return registry, namespace, parts[-1], tag or "latest"
+    return registry, namespace, last, tag or "latest"
 
 
 def display_name(registry, namespace, model, tag):
@@ -90,6 +93,7 @@ def model_list():
     out = []
     for name, path, data in manifests():
         size = sum(layer["size"] for layer in data["layers"])
+        size += (data.get("config") or {}).get("size", 0)
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         mtime = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(path.stat().st_mtime))
         out.append(
@@ -185,6 +189,277 @@ def message_words(messages):
     return sum(len(str(m.get("content") or "").split()) for m in messages if isinstance(m, dict))
 
 
+# --- pulling from a registry (server/images.go PullModel, server/download.go) ---
+
+
+class PullError(Exception):
+    """A pull failed; the message is worded as Ollama words it."""
+
+
+class ClientGone(Exception):
+    """The /api/pull client went away: the download stops, its partial files stay."""
+
+
+def upstream_base(registry, insecure):
+    """The base URL a name's registry is reached at (ModelPath.BaseURL, then
+    makeRequest's switch to http when the pull is insecure). Names on
+    registry.ollama.ai go to STANDIN_OLLAMA_UPSTREAM when it is set."""
+    upstream = os.environ.get("STANDIN_OLLAMA_UPSTREAM", "").rstrip("/")
+    if registry == REGISTRY and upstream:
+        return upstream
+    return ("http" if insecure else "https") + "://" + registry
+
+
+def user_agent():
+    return f"ollama/{VERSION} (amd64 linux) Go/go1.24.0"
+
+
+def go_error(method, url, err):
+    """How Go's net/http reports a failed request."""
+    reason = getattr(err, "reason", None) or err
+    return f'{method.capitalize()} "{url}": {reason}'
+
+
+def http_request(method, url, headers=None, follow=True, read_body=True):
+    """One request with redirects handled as Go's client does: follow=True
+    follows every redirect (makeRequestWithRetry), follow="same-host" stops at
+    the first one to another host (download.go's CheckRedirect). Returns
+    (status, headers, body or the open response, final url)."""
+    for _ in range(11):
+        parts = urllib.parse.urlsplit(url)
+        conn_cls = (
+            http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        )
+        conn = conn_cls(parts.hostname, parts.port, timeout=30)
+        path = parts.path + ("?" + parts.query if parts.query else "")
+        try:
+            conn.request(method, path, headers={"User-Agent": user_agent()} | (headers or {}))
+            resp = conn.getresponse()
+        except OSError as err:
+            conn.close()
+            raise PullError(go_error(method, url, err)) from err
+        location = resp.getheader("Location")
+        if resp.status in (301, 302, 303, 307, 308) and location and follow:
+            target = urllib.parse.urljoin(url, location)
+            if follow != "same-host" or urllib.parse.urlsplit(target).hostname == parts.hostname:
+                resp.read()
+                conn.close()
+                url = target
+                continue
+        if read_body:
+            body = resp.read()
+            conn.close()
+            return resp.status, resp, body, url
+        return resp.status, resp, None, url
+    raise PullError("maximum redirects exceeded (10) for directURL")
+
+
+def registry_request(method, url, headers=None):
+    """makeRequestWithRetry: 404 -> os.ErrNotExist, >= 400 -> "<code>: <body>"."""
+    status, resp, body, _ = http_request(method, url, headers)
+    if status == 404:
+        raise PullError("file does not exist")
+    if status >= 400:
+        raise PullError(f"{status}: {body.decode(errors='replace')}")
+    return resp, body
+
+
+def pull_rate():
+    return int(os.environ.get("STANDIN_OLLAMA_PULL_RATE", "0") or 0)
+
+
+def download_blob(base, namespace, model, digest, emit):
+    """downloadBlob: a blob already there is a cache hit (no verify); else
+    resume from <blob>-partial-N part files (JSON N/Offset/Size/Completed), or
+    HEAD for the size; GET once without Range for the direct URL (the
+    Location header; "http: no Location header in response" without one),
+    then GET each part's remaining bytes with Range into <blob>-partial, and
+    rename it to the blob when every part is complete."""
+    blob = MODELS / "blobs" / digest.replace(":", "-")
+    label = f"pulling {digest[7:19]}"
+    if blob.exists():
+        size = blob.stat().st_size
+        emit({"status": label, "digest": digest, "total": size, "completed": size})
+        return True
+    blob.parent.mkdir(parents=True, exist_ok=True)
+    url = f"{base}/v2/{namespace}/{model}/blobs/{digest}"
+    part_files = sorted(blob.parent.glob(blob.name + "-partial-*"))
+    parts = [json.loads(path.read_text()) for path in part_files]
+    if not parts:
+        resp, _ = registry_request("HEAD", url)
+        total = int(resp.getheader("Content-Length") or 0)
+        size = min(max(total // 16, 100 * 1000**2), 1000 * 1000**2)
+        offset = 0
+        while offset < total:
+            parts.append({"N": len(parts), "Offset": offset, "Size": min(size, total - offset)})
+            parts[-1]["Completed"] = 0
+            offset += parts[-1]["Size"]
+        for part in parts:
+            write_part(blob, part)
+    total = sum(p["Size"] for p in parts)
+    completed = sum(p["Completed"] for p in parts)
+    status, resp, _, final = http_request("GET", url, follow="same-host", read_body=False)
+    location = resp.getheader("Location")
+    if status >= 400:
+        body = resp.read(64 * 1024).decode(errors="replace")
+        resp.close()
+        raise PullError("file does not exist" if status == 404 else f"{status}: {body}")
+    resp.close()
+    if status not in (200, 307):
+        raise PullError(f"unexpected status code {status}")
+    if not location:
+        raise PullError("http: no Location header in response")
+    direct = urllib.parse.urljoin(final, location)
+    partial = Path(str(blob) + "-partial")
+    with partial.open("r+b" if partial.exists() else "w+b") as out:
+        out.truncate(total)
+        last = 0.0
+        for part in parts:
+            start = part["Offset"] + part["Completed"]
+            stop = part["Offset"] + part["Size"]
+            if start >= stop:
+                continue
+            status, resp, _, _ = http_request(
+                "GET",
+                direct,
+                {"Range": f"bytes={start}-{stop - 1}", "User-Agent": "Go-http-client/1.1"},
+                read_body=False,
+            )
+            if status not in (200, 206):
+                resp.close()
+                raise PullError(f"unexpected status code {status}")
+            out.seek(start)
+            began, got = time.monotonic(), 0
+            try:
+                while part["Completed"] < part["Size"]:
+                    chunk = resp.read(min(64 * 1024, part["Size"] - part["Completed"]))
+                    if not chunk:
+                        break
+                    out.write(chunk)
+                    part["Completed"] += len(chunk)
+                    completed += len(chunk)
+                    got += len(chunk)
+                    if pull_rate():
+                        ahead = got / pull_rate() - (time.monotonic() - began)
+                        if ahead > 0:
+                            time.sleep(ahead)
+                    if time.monotonic() - last >= 0.06:
+                        last = time.monotonic()
+                        out.flush()
+                        write_part(blob, part)
+                        emit(
+                            {"status": label, "digest": digest, "total": total}
+                            | ({"completed": completed} if completed else {})
+                        )
+            finally:
+                resp.close()
+                out.flush()
+                write_part(blob, part)
+            if part["Completed"] < part["Size"]:
+                raise PullError(f"max retries exceeded: {digest[7:19]} part {part['N']}: EOF")
+    emit({"status": label, "digest": digest, "total": total, "completed": total})
+    for path in blob.parent.glob(blob.name + "-partial-*"):
+        path.unlink()
+    partial.rename(blob)
+    return False
+
+
+def write_part(blob, part):
+    path = Path(f"{blob}-partial-{part['N']}")
+    path.write_text(json.dumps(part) + "\n")
+
+
+def file_digest(path):
+    sha = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+            sha.update(chunk)
+    return "sha256:" + sha.hexdigest()
+
+
+def registry_pull(name, insecure, emit):
+    """PullModel: manifest (Accept: application/vnd.docker.distribution.manifest.v2+json),
+    each layer then the config blob, verify the downloaded ones (a mismatch
+    removes the blob), write the manifest last, prune layers the previous
+    manifest of this name used and nothing uses now."""
+    scheme = name.split("://", 1)[0] if "://" in name else ""
+    registry, namespace, model, tag = split_name(name)
+    path = MODELS / "manifests" / registry / namespace / model / tag
+    old = manifest_digests(path)
+    if scheme == "http" and not insecure:
+        raise PullError("insecure protocol http")
+    emit({"status": "pulling manifest"})
+    base = upstream_base(registry, insecure or scheme == "http")
+    try:
+        _, body = registry_request(
+            "GET",
+            f"{base}/v2/{namespace}/{model}/manifests/{tag}",
+            {"Accept": "application/vnd.docker.distribution.manifest.v2+json"},
+        )
+        manifest = json.loads(body)
+    except (PullError, ValueError) as err:
+        raise PullError(f"pull model manifest: {err}") from err
+    layers = list(manifest.get("layers") or [])
+    if (manifest.get("config") or {}).get("digest"):
+        layers.append(manifest["config"])
+    hits = {}
+    for layer in layers:
+        hits[layer["digest"]] = download_blob(base, namespace, model, layer["digest"], emit)
+    emit({"status": "verifying sha256 digest"})
+    for layer in layers:
+        if hits[layer["digest"]]:
+            continue
+        blob = MODELS / "blobs" / layer["digest"].replace(":", "-")
+        got = file_digest(blob)
+        if got != layer["digest"]:
+            blob.unlink(missing_ok=True)
+            raise PullError(
+                f"digest mismatch, file must be downloaded again: want {layer['digest']}, got {got}"
+            )
+    emit({"status": "writing manifest"})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".standin-tmp")
+    tmp.write_bytes(json.dumps(manifest, separators=(",", ":")).encode())
+    tmp.replace(path)
+    unused = old - {x["digest"] for x in layers}
+    if unused:
+        emit({"status": "removing unused layers"})
+        remove_unused(unused)
+    emit({"status": "success"})
+
+
+def manifest_digests(path):
+    """The layer and config digests a manifest file names (none if unreadable)."""
+    try:
+        data = json.loads(path.read_text())
+        out = {x["digest"] for x in data.get("layers", [])}
+        config = (data.get("config") or {}).get("digest")
+        return out | ({config} if config else set())
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()
+
+
+def referenced_digests():
+    out = set()
+    for path in (MODELS / "manifests").glob("*/*/*/*"):
+        out |= manifest_digests(path)
+    return out
+
+
+def remove_unused(candidates):
+    """deleteUnusedLayers: remove the blobs no manifest references any more."""
+    for digest in candidates - referenced_digests():
+        (MODELS / "blobs" / digest.replace(":", "-")).unlink(missing_ok=True)
+
+
+def prune_directory(path):
+    """PruneDirectory: drop empty manifest directories up to manifests/."""
+    root = MODELS / "manifests"
+    while path != root and path.is_dir() and not any(path.iterdir()):
+        path.rmdir()
+        path = path.parent
+
+
 class Handler(BaseHTTPRequestHandler):
     # TCP_NODELAY, as Go and Node servers set it: no delayed-ACK stall on kept-alive connections.
     disable_nagle_algorithm = True
@@ -230,9 +505,16 @@ class Handler(BaseHTTPRequestHandler):
         return True
 
     def do_HEAD(self):
+        if self.path.startswith("/api/blobs/"):
+            # HeadBlobHandler: 200 if the blob is there, else 404 blob "<digest>" not found.
+            digest = self.path[len("/api/blobs/") :]
+            blob = MODELS / "blobs" / digest.replace(":", "-")
+            if not digest.startswith("sha256:") or not blob.is_file():
+                return self._json(404, {"error": f'blob "{digest}" not found'})
         self.send_response(200)
         self.send_header("Content-Length", "0")
         self.end_headers()
+        return None
 
     def do_GET(self):
         if self.path == "/":
@@ -267,12 +549,25 @@ class Handler(BaseHTTPRequestHandler):
         path = MODELS / "manifests" / registry / namespace / model / tag
         if not path.exists():
             return self._json(404, {"error": f"model '{name}' not found"})
+        try:
+            data = json.loads(path.read_text())
+            used = {x["digest"] for x in data.get("layers", [])}
+            used |= (
+                {data["config"]["digest"]} if (data.get("config") or {}).get("digest") else set()
+            )
+        except (ValueError, KeyError):
+            used = set()
         path.unlink()
+        # Manifest.Remove + RemoveLayers: blobs another manifest still uses stay.
+        remove_unused(used)
+        prune_directory(path.parent)
         return self._json(200, {})
 
     def do_POST(self):
         routes = {
             "/api/pull": self._pull,
+            "/api/copy": self._copy,
+            "/api/show": self._show,
             "/api/chat": self._chat,
             "/api/generate": self._generate,
             "/v1/chat/completions": self._openai_chat,
@@ -364,10 +659,91 @@ class Handler(BaseHTTPRequestHandler):
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         return self._stream("text/event-stream", sse(ident, model, frames, include_usage))
 
+    def _registry_pull(self, name, insecure, stream):
+        """PullHandler: progress as NDJSON lines, an error as a last {"error"} line
+        (status 200); with "stream": false one object, or 500 {"error"}."""
+        if not stream:
+            try:
+                registry_pull(name, insecure, lambda event: None)
+            except PullError as err:
+                return self._json(500, {"error": str(err)})
+            return self._json(200, {"status": "success"})
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-ndjson")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+
+        def emit(event):
+            data = (json.dumps(event) + "\n").encode()
+            try:
+                self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+                self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError) as err:
+                raise ClientGone from err
+
+        try:
+            try:
+                registry_pull(name, insecure, emit)
+            except PullError as err:
+                emit({"error": str(err)})
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except (ClientGone, BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+        return None
+
+    def _copy(self, body):
+        """CopyHandler/CopyModel: the manifest file is copied; no blob moves."""
+        src, dst = body.get("source") or "", body.get("destination") or ""
+        if not src or not dst:
+            return self._json(400, {"error": "source and destination are required"})
+        source = MODELS / "manifests" / Path(*split_name(src))
+        if not source.is_file():
+            return self._json(404, {"error": f'model "{src}" not found'})
+        target = MODELS / "manifests" / Path(*split_name(dst))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source != target:
+            target.write_bytes(source.read_bytes())
+        return self._json(200, {})
+
+    def _show(self, body):
+        """ShowHandler, the fields tests use: details from the config blob,
+        "requires" when the model's config carries one, modified_at."""
+        name = body.get("model") or body.get("name") or ""
+        path = MODELS / "manifests" / Path(*split_name(name))
+        if not name or not path.is_file():
+            return self._json(404, {"error": f"model '{name}' not found"})
+        manifest = json.loads(path.read_text())
+        config = {}
+        digest = (manifest.get("config") or {}).get("digest")
+        if digest:
+            blob = MODELS / "blobs" / digest.replace(":", "-")
+            try:
+                config = json.loads(blob.read_text())
+            except (OSError, ValueError):
+                config = {}
+        out = {
+            "details": {
+                "parent_model": "",
+                "format": config.get("model_format", "gguf"),
+                "family": config.get("model_family", "standin"),
+                "families": config.get("model_families"),
+                "parameter_size": config.get("model_type", ""),
+                "quantization_level": config.get("file_type", ""),
+            },
+            "modified_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(path.stat().st_mtime)),
+        }
+        if config.get("requires"):
+            out["requires"] = config["requires"]
+        return self._json(200, out)
+
     def _pull(self, body):
         name = body.get("model") or body.get("name") or ""
         stream = body.get("stream", True)
         registry, namespace, model, tag = split_name(name)
+        explicit_host = "://" in name or len(name.split("/")) >= 3
+        if os.environ.get("STANDIN_OLLAMA_UPSTREAM") or explicit_host:
+            return self._registry_pull(name, bool(body.get("insecure")), stream)
         if model.startswith("missing"):
             return self._json(500, {"error": "pull model manifest: file does not exist"})
         content = hashlib.sha256(f"{registry}/{namespace}/{model}:{tag}".encode()).digest() * (

@@ -31,7 +31,7 @@ came "from the internet":
   PR #9737, #15512). Unknown blob: 404 {"errors":[{"code":"BLOB_UNKNOWN",...}]}.
 
 Stand-in helpers:
-- GET /standin/stats -> {"bytes": all body bytes written, "blob_bytes": blob
+- GET /standin/stats -> {"bytes": all body bytes written on /v2/ paths, "blob_bytes": blob
   bytes written in answer to Range requests (what a client stores; the aborted
   first GET is not counted here), "requests": {"manifest": n, "blob_head": n,
   "blob_get": n, "blob_range": n, "refused": n, "not_found": n}}
@@ -220,7 +220,8 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
-            self.stats.sent(len(body), False)
+            if not self.path.startswith("/standin/"):
+                self.stats.sent(len(body), False)
 
     def _json(self, status: int, obj: object) -> None:
         self._send(status, json.dumps(obj).encode(), "application/json")
