@@ -4,8 +4,51 @@ Honours: OLLAMA_HOST (bind address), OLLAMA_MODELS (models directory, laid out
 as manifests/<registry>/<namespace>/<model>/<tag> plus blobs/sha256-<digest>),
 GET /api/version, GET /api/tags, POST /api/pull (NDJSON progress with
 total/completed, or one JSON object with "stream": false), DELETE /api/delete,
-GET /api/ps, GET /v1/models, and `ollama list` / `ollama serve`. A model whose
-name starts with "missing" does not exist.
+GET /api/ps, GET /v1/models, and `ollama list` / `ollama serve`.
+
+Pulls come from a registry, the way Ollama pulls (server/images.go PullModel,
+pullModelManifest, makeRequest; server/download.go downloadBlob) when
+STANDIN_OLLAMA_UPSTREAM is set (e.g. http://172.17.0.1:PORT, the stand-in
+registry tests/standins/registry/registry.py, which then answers for
+registry.ollama.ai) or when the name carries a host: [http://]host[:port]/
+namespace/model[:tag], fetched over https, or http with "insecure": true
+("insecure protocol http" for an http:// name without it). Every request sends
+User-Agent "ollama/<STANDIN_OLLAMA_VERSION> (amd64 linux) Go/go1.24.0".
+Steps and wording, as upstream:
+- "pulling manifest": GET /v2/<ns>/<model>/manifests/<tag> with Accept
+  application/vnd.docker.distribution.manifest.v2+json. 404 -> "pull model
+  manifest: file does not exist"; another status >= 400 -> "pull model
+  manifest: <code>: <body>" (the registry's 412 for a model needing a newer
+  Ollama arrives this way).
+- each layer, then the config blob: a blob already in blobs/ is reported
+  complete and not verified; otherwise the <blob>-partial-N part files (JSON
+  {"N","Offset","Size","Completed"}) resume an earlier download, or HEAD gives
+  the size and parts are cut (16 parts, 100 MB to 1000 MB each); a GET without
+  Range gives the direct URL from its Location header (same-host redirects
+  followed; a 200 without Location fails "http: no Location header in
+  response", as Ollama does), then each part's missing bytes are fetched with
+  "Range: bytes=a-b" into <blob>-partial, renamed to the blob when complete.
+  Progress: {"status": "pulling <12 hex>", "digest", "total", "completed"}
+  ("completed" left out while 0, Go's omitempty). If the /api/pull client goes
+  away the download stops and the partial files stay for the next pull.
+  STANDIN_OLLAMA_PULL_RATE (bytes/s) slows the stand-in's reading.
+- "verifying sha256 digest": a mismatch removes the blob and fails "digest
+  mismatch, file must be downloaded again: want sha256:..., got sha256:...".
+- "writing manifest": the manifest, re-marshalled compactly (as json.Marshal),
+  written last (temp file + rename); "removing unused layers" when an older
+  manifest of the name used blobs nothing uses now; "success".
+An error is a last NDJSON line {"error": "..."} (status 200), or 500
+{"error"} with "stream": false. Without STANDIN_OLLAMA_UPSTREAM a name without
+a host gets a fabricated one-layer model at once, and a model whose name
+starts with "missing" does not exist (500).
+
+POST /api/copy {"source","destination"} copies the manifest (404 'model
+"<src>" not found'); DELETE /api/delete removes the manifest, then the blobs
+no other manifest uses, then empty manifest directories (Manifest.Remove,
+deleteUnusedLayers, PruneDirectory); HEAD /api/blobs/sha256:<hex> is 200 or
+404; POST /api/show gives "details" from the config blob (model_format,
+model_family, model_type, file_type), "modified_at", and "requires" when the
+config blob has one (types/model ConfigV2.Requires).
 
 Chat, the way a real model server answers (no model runs; the reply is a fixed
 text cut into STANDIN_OLLAMA_CHUNKS pieces, default 5, with
@@ -40,7 +83,9 @@ proxy in between can be timed to pass chunks on as they come):
 
 Every OLLAMA_* variable the server was started with is reported by
 GET /standin/env so tests can check the configuration reached the process.
-It does NOT run a model, use a GPU, or stream tool calls or thinking.
+It does NOT run a model, use a GPU, or stream tool calls or thinking; it
+downloads parts one after another (Ollama runs up to 16 at once), does not
+retry a failed part, and does not authenticate to a registry.
 """
 
 import hashlib
