@@ -59,21 +59,46 @@ Test helpers (stand-in only, not LibreChat's API):
   with app.set('trust proxy', Number(TRUST_PROXY) || 1) (api/server/index.js):
   the socket address, then X-Forwarded-For from the right, trusting that many
   hops (proxy-addr) - the address LibreChat's per-IP limiters key on.
-It does NOT render the real UI, log anyone in, run agents, or call a model.
+
+POST /api/auth/login ({"email", "password"}), as api/server/routes/auth.js chains it:
+loginLimiter (LOGIN_MAX attempts, default 7, per LOGIN_WINDOW minutes, default 5, per
+client address as above: 429 {"message": "Too many login attempts, please try again
+after N minutes."}), then requireLocalAuth over passport-local and
+api/strategies/localStrategy.js: a missing field is 404 {"message": "Missing
+credentials"}, loginSchema's failures (email, password 8-128 characters) 404 with
+errorsToString's text, an unknown email 404 "Email does not exist.", a wrong password
+404 "Incorrect password." (bcrypt against the stored $2a$/$2b$ hash), an unverified
+email without ALLOW_UNVERIFIED_EMAIL_LOGIN=true 422 "Email not verified."; then
+setBalanceConfig (a user without a balance record gets startBalance when balance is
+enabled) and loginController: 200 {"token": HS256 JWT with JWT_SECRET (id, username,
+provider, email; SESSION_EXPIRY ms, default 15 min), "user": the user document without
+password, totpSecret and __v, plus "id"}, with refreshToken and token_provider cookies.
+Not honoured: sessions in MongoDB, 2FA, LDAP, bans (checkBan), ALLOW_EMAIL_LOGIN, and
+any other /api/auth route; the token is not checked anywhere in the stand-in.
+The account scripts (`npm run create-user` and the rest) are standin_accounts.py.
+
+It does NOT render the real UI, run agents, or call a model.
 """
 
+import base64
 import functools
+import hashlib
+import hmac
 import http.client
 import json
 import math
 import os
 import re
+import secrets
 import socket
 import ssl
 import sys
+import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -399,10 +424,12 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         log(fmt % args)
 
-    def _send(self, status, body, kind="application/json; charset=utf-8"):
+    def _send(self, status, body, kind="application/json; charset=utf-8", cookies=()):
         data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", kind)
+        for cookie in cookies:
+            self.send_header("Set-Cookie", cookie)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         if not self.head:
@@ -465,11 +492,161 @@ class Handler(BaseHTTPRequestHandler):
         return self._send(404, {"error": "not found"})
 
     def do_POST(self):
-        if urllib.parse.urlsplit(self.path).path != "/api/standin/conversations":
+        path = urllib.parse.urlsplit(self.path).path
+        if path == "/api/auth/login":
+            return self._login()
+        if path != "/api/standin/conversations":
             return self._send(404, {"error": "not found"})
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
         mongo(read_env(), {"insert": "conversations", "doc": body})
         return self._send(201, body)
+
+    def _login(self):
+        """POST /api/auth/login: loginLimiter, then requireLocalAuth (passport-local with
+        api/strategies/localStrategy.js), setBalanceConfig, loginController."""
+        import standin_accounts as accounts  # bcrypt: only the log-in needs it
+
+        env = read_env()
+        ip, _ = client_ip(
+            self.client_address[0],
+            self.headers.get_all("X-Forwarded-For") or [],
+            trusted_hops(env),
+        )
+        window = js_number(env.get("LOGIN_WINDOW") or "5")
+        window = 5.0 if math.isnan(window) else window
+        limit = js_number(env.get("LOGIN_MAX") or "7")
+        limit = 7.0 if math.isnan(limit) else limit
+        now = time.monotonic()
+        with LOGIN_LOCK:
+            hits = [t for t in LOGIN_HITS.get(ip, []) if now - t < window * 60]
+            hits.append(now)
+            LOGIN_HITS[ip] = hits
+        if len(hits) > limit:
+            message = (
+                f"Too many login attempts, please try again after {json_number(window)} minutes."
+            )
+            return self._send(429, {"message": message})
+        try:
+            body = json.loads(
+                self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}"
+            )
+        except ValueError:
+            return self._send(400, {"message": "Invalid JSON"})
+        body = body if isinstance(body, dict) else {}
+        email, password = body.get("email"), body.get("password")
+        if not email or not password:  # passport-local: fail('Missing credentials') -> 404
+            return self._send(404, {"message": "Missing credentials"})
+        problems = login_problems(email, password)
+        if problems:
+            return self._send(404, {"message": problems})
+        try:
+            mongo = accounts.Mongo(env)
+            user = mongo.find_one("users", {"email": str(email).strip().lower()})
+            if not user:
+                return self._send(404, {"message": "Email does not exist."})
+            if not accounts.check_password(str(password), user.get("password")):
+                return self._send(404, {"message": "Incorrect password."})
+            if not user.get("emailVerified") and not is_enabled(
+                env.get("ALLOW_UNVERIFIED_EMAIL_LOGIN")
+            ):
+                return self._send(422, {"message": "Email not verified."})
+            balance = accounts.balance_config(env)
+            if (
+                balance.get("enabled")
+                and balance.get("startBalance") is not None
+                and not mongo.find_one("balances", {"user": user["_id"]})
+            ):
+                accounts.create_balance(mongo, user["_id"], balance)
+        except (OSError, accounts.MongoError) as exc:
+            log(f"[loginController] {exc}")
+            return self._send(500, {"message": "Something went wrong"})
+        expiry = session_seconds(env.get("SESSION_EXPIRY"), 15 * 60)
+        refresh_expiry = session_seconds(env.get("REFRESH_TOKEN_EXPIRY"), 7 * 24 * 3600)
+        issued = int(time.time())
+        token = jwt_hs256(
+            {
+                "id": user["_id"],
+                "username": user.get("username"),
+                "provider": user.get("provider"),
+                "email": user.get("email"),
+                "iat": issued,
+                "exp": issued + expiry,
+            },
+            env.get("JWT_SECRET", ""),
+        )
+        refresh = jwt_hs256(
+            {
+                "id": user["_id"],
+                "sessionId": secrets.token_hex(12),
+                "iat": issued,
+                "exp": issued + refresh_expiry,
+            },
+            env.get("JWT_REFRESH_SECRET", ""),
+        )
+        expires = formatdate(issued + refresh_expiry, usegmt=True)
+        shown = {k: v for k, v in user.items() if k not in ("password", "totpSecret", "__v")}
+        shown["id"] = user["_id"]
+        return self._send(
+            200,
+            {"token": token, "user": shown},
+            cookies=(
+                f"refreshToken={refresh}; Path=/; Expires={expires}; HttpOnly; SameSite=Strict",
+                f"token_provider=librechat; Path=/; Expires={expires}; HttpOnly; SameSite=Strict",
+            ),
+        )
+
+
+LOGIN_HITS: dict = {}
+LOGIN_LOCK = threading.Lock()
+# zod v3's email check, as loginSchema (api/strategies/validators.js) uses it.
+EMAIL_RE = re.compile(
+    r"^(?!\.)(?!.*\.\.)([A-Z0-9_'+\-\.]*)[A-Z0-9_+-]@([A-Z0-9][A-Z0-9\-]*\.)+[A-Z]{2,}$",
+    re.IGNORECASE,
+)
+
+
+def login_problems(email, password):
+    """loginSchema.safeParse + errorsToString: "<field>: <message>" joined by spaces."""
+    issues = []
+    if not isinstance(email, str):
+        issues.append("email: Expected string, received " + type(email).__name__)
+    elif not EMAIL_RE.match(email):
+        issues.append("email: Invalid email")
+    if not isinstance(password, str):
+        issues.append("password: Expected string, received " + type(password).__name__)
+    elif len(password) < 8:
+        issues.append("password: String must contain at least 8 character(s)")
+    elif len(password) > 128:
+        issues.append("password: String must contain at most 128 character(s)")
+    elif not password.strip():
+        issues.append("password: Password cannot be only spaces")
+    return " ".join(issues)
+
+
+def session_seconds(value, default):
+    """SESSION_EXPIRY / REFRESH_TOKEN_EXPIRY: milliseconds (upstream evals the value;
+    plain numbers and products such as 1000 * 60 * 15 are honoured here)."""
+    if not value:
+        return default
+    try:
+        product = 1.0
+        for factor in value.split("*"):
+            product *= float(factor)
+    except ValueError:
+        return default
+    return max(1, int(product // 1000))
+
+
+def jwt_hs256(payload, secret):
+    """jsonwebtoken's sign with HS256, as signPayload uses it."""
+
+    def part(data):
+        raw = json.dumps(data, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    head = part({"alg": "HS256", "typ": "JWT"}) + "." + part(payload)
+    signature = hmac.new(secret.encode(), head.encode(), hashlib.sha256).digest()
+    return head + "." + base64.urlsafe_b64encode(signature).rstrip(b"=").decode()
 
 
 if __name__ == "__main__":
