@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from cli import collection
+from cli.controller import FORKS_RANGE, FORKS_SETTING
 from cli.errors import LlmError
 
 STACK_WIDE: dict[str, dict[str, Any]] = {
@@ -25,6 +26,10 @@ STACK_WIDE: dict[str, dict[str, Any]] = {
         "type": "list",
         "elements": "str",
         "description": "Optional modules to deploy ('llm modules enable|disable' sets it).",
+    },
+    "llm_forks": {
+        "type": "int",
+        "description": "Hosts each llm command works on at once (default: one per host, 5 to 50).",
     },
 }
 
@@ -109,6 +114,12 @@ def validate(values: dict[str, Any]) -> list[str]:
             problems.append(f"{key}: {value!r} is not {_article(wanted)} ({opt.describe})")
         elif key.endswith("_port") and not 1 <= int(result.validated_parameters[key]) <= 65535:
             problems.append(f"{key}: {value!r} is not a port number (1-65535)")
+        elif key == FORKS_SETTING and not (
+            FORKS_RANGE[0] <= int(result.validated_parameters[key]) <= FORKS_RANGE[1]
+        ):
+            problems.append(
+                f"{key}: {value!r} is not a number of forks ({'-'.join(map(str, FORKS_RANGE))})"
+            )
     return problems
 
 

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
+from cli.controller import DEFAULT_MAX_FORKS, FORKS_RANGE, MIN_FORKS
 from cli.errors import LlmError
 from cli.stack import ENV_VAR
 
@@ -38,6 +39,8 @@ class AnsibleOptions:
     diff: bool
     extra_vars: dict[str, Any]
     verbosity: int
+    # --forks; None: sized to the run (cli.controller.size_forks).
+    forks: int | None = None
 
 
 def parse_extra_vars(values: tuple[str, ...]) -> dict[str, Any]:
@@ -78,7 +81,8 @@ def parse_extra_vars(values: tuple[str, ...]) -> dict[str, Any]:
 
 
 def ansible_options(func: F) -> F:
-    """--inventory, --limit, --tags, --check, --diff, -e and -v for every playbook command."""
+    """--inventory, --limit, --tags, --check, --diff, -e, -v and --forks for every playbook
+    command."""
 
     decorators = [
         click.option(
@@ -104,6 +108,13 @@ def ansible_options(func: F) -> F:
         click.option(
             "-v", "--verbose", "verbosity", count=True, help="Ansible's own output (-vvv more)."
         ),
+        click.option(
+            "--forks",
+            type=click.IntRange(*FORKS_RANGE),
+            metavar="N",
+            help="Hosts worked on at once (default: config.yml's llm_forks, else one per "
+            f"host, at least {MIN_FORKS}, at most {DEFAULT_MAX_FORKS}).",
+        ),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
@@ -118,6 +129,7 @@ def collect_ansible_options(
     diff: bool,
     extra_vars: tuple[str, ...],
     verbosity: int,
+    forks: int | None = None,
 ) -> AnsibleOptions:
     return AnsibleOptions(
         inventory=inventory,
@@ -127,6 +139,7 @@ def collect_ansible_options(
         diff=diff,
         extra_vars=parse_extra_vars(extra_vars),
         verbosity=verbosity,
+        forks=forks,
     )
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from cli import collection, links, vault
+from cli import collection, controller, inventory, links, vault
 from cli.errors import LlmError
 from cli.stack import StackDir
 
@@ -39,6 +39,8 @@ class PlaybookRun:
     diff: bool = False
     verbosity: int = 0
     extra_vars: dict[str, Any] = field(default_factory=dict)
+    # None: sized to the hosts the run targets (cli.controller.size_forks).
+    forks: int | None = None
 
     @classmethod
     def from_options(
@@ -62,6 +64,7 @@ class PlaybookRun:
             diff=opts.diff,
             verbosity=opts.verbosity,
             extra_vars={**opts.extra_vars, **(extra_vars or {})},
+            forks=opts.forks,
         )
 
 
@@ -89,11 +92,8 @@ class _Interrupt:
         return self.requested
 
 
-def _stack_vars_inventory(stack: StackDir) -> Path:
-    """The stack's config.yml as an inventory source of `all` group vars.
-
-    Listed before the user's inventory, so the user's host and group vars win.
-    """
+def _stack_config(stack: StackDir) -> dict[str, Any]:
+    """config.yml's settings, or a one-line error."""
     import yaml
 
     try:
@@ -104,6 +104,16 @@ def _stack_vars_inventory(stack: StackDir) -> Path:
         raise LlmError(f"{stack.config} is not valid YAML{where}", "fix the file") from exc
     if not isinstance(config, dict):
         raise LlmError(f"{stack.config} must map setting names to values", "fix the file")
+    return config
+
+
+def _stack_vars_inventory(stack: StackDir, config: dict[str, Any]) -> Path:
+    """The stack's config.yml as an inventory source of `all` group vars.
+
+    Listed before the user's inventory, so the user's host and group vars win.
+    """
+    import yaml
+
     path = stack.runs / "inventory" / "stack_config.yml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump({"all": {"vars": config}}), encoding="utf-8")
@@ -128,8 +138,11 @@ def _ansible_bin_dir(stack: StackDir) -> Path:
 
 
 def _environment(stack: StackDir, color: bool) -> dict[str, str]:
-    """What ansible-playbook needs beyond the user's environment: our Ansible, our collection."""
+    """What ansible-playbook needs beyond the user's environment: our Ansible, our
+    collection, and SSH settings for driving many hosts (cli.controller.ssh_environment)."""
+    cfg = controller.user_ansible_cfg(os.environ, stack.runs)
     return {
+        **controller.ssh_environment(stack.runs, os.environ, cfg),
         "PATH": os.pathsep.join([str(_ansible_bin_dir(stack)), os.environ.get("PATH", "")]),
         "ANSIBLE_COLLECTIONS_PATH": os.pathsep.join(
             [
@@ -156,7 +169,9 @@ def run(stack: StackDir, job: PlaybookRun, display: Any) -> int:
         cmdline += ["--vault-password-file", str(vault.password_file())]
     extravars = {"llm_stack_dir": str(stack.root), **job.extra_vars}
 
-    inventories = [str(_stack_vars_inventory(stack)), str(job.inventory)]
+    config = _stack_config(stack)
+    inventories = [str(_stack_vars_inventory(stack, config)), str(job.inventory)]
+    forks = _forks(stack, job, config)
 
     with _Interrupt() as interrupt, display:
         result = ansible_runner.run(
@@ -169,6 +184,7 @@ def run(stack: StackDir, job: PlaybookRun, display: Any) -> int:
             extravars=extravars,
             envvars=env,
             verbosity=job.verbosity,
+            forks=forks,
             event_handler=display.event,
             cancel_callback=interrupt.cancel,
             rotate_artifacts=KEEP_ARTIFACTS,
@@ -179,7 +195,30 @@ def run(stack: StackDir, job: PlaybookRun, display: Any) -> int:
     if not display.state.stats_seen and result.status not in ("successful", "canceled"):
         _explain_early_failure(display, result)
     display.recap()
+    if not job.check:
+        # A check-mode run repairs nothing: it leaves the record as it was.
+        failed, succeeded = controller.state_outcome(display.state)
+        controller.record_failed(
+            stack.runs,
+            job.playbook,
+            failed,
+            succeeded,
+            finished=display.state.stats_seen and not display.state.canceled,
+        )
     return display.state.exit_code(result.status, result.rc)
+
+
+def _forks(stack: StackDir, job: PlaybookRun, config: dict[str, Any]) -> int:
+    """--forks, else config.yml's llm_forks, else the user's own Ansible forks, else one
+    per host the run targets (at least 5, at most 50)."""
+    setting = config.get(controller.FORKS_SETTING)
+    if setting is not None:
+        setting = controller.check_forks(setting, str(stack.config))
+    user = controller.user_forks(os.environ, controller.user_ansible_cfg(os.environ, stack.runs))
+    if job.forks is not None or setting is not None or user is not None:
+        return controller.size_forks(0, job.forks, setting, user)
+    hosts = inventory.any_group_hosts(job.inventory, job.limit, "all")
+    return controller.size_forks(len(hosts))
 
 
 def _explain_early_failure(display: Any, result: Any) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cli import inventory, runner, secretstore
+from cli import controller, inventory, runner, secretstore
 from cli.options import ansible_options, collect_ansible_options, stack_dir_option
 from cli.stack import StackDir, resolve_dir
 
@@ -18,8 +18,15 @@ from cli.stack import StackDir, resolve_dir
     is_flag=True,
     help="Reboot GPU hosts whose new driver needs it (never the machine llm runs on).",
 )
+@click.option(
+    "--retry-failed",
+    is_flag=True,
+    help="Only the hosts that failed or were unreachable last time (within --limit).",
+)
 @ansible_options
-def install(stack_dir: Path | None, allow_reboot: bool, **ansible_args: object) -> int:
+def install(
+    stack_dir: Path | None, allow_reboot: bool, retry_failed: bool, **ansible_args: object
+) -> int:
     """Check every host, then install the stack.
 
     Preflight runs first on every host and reports every problem it finds at
@@ -28,12 +35,21 @@ def install(stack_dir: Path | None, allow_reboot: bool, **ansible_args: object) 
 
     GPU hosts get their driver; when it needs a reboot, hosts reboot only with
     --allow-reboot, otherwise the recap says "reboot pending" for each.
+
+    A host that fails or is unreachable does not stop the others; the hosts that
+    failed are kept in the stack's runs/last-failed/install.txt, and
+    --retry-failed runs only those.
     """
     opts = collect_ansible_options(**ansible_args)  # type: ignore[arg-type]
     extra_vars = {"llm_allow_reboot": True} if allow_reboot else {}
     stack = StackDir(resolve_dir(stack_dir)).require()
     inventory_path = inventory.resolve(opts.inventory, stack.inventory)
-    hosts = inventory.stack_hosts(inventory_path, opts.limit)
+    limit = opts.limit
+    if retry_failed:
+        limit = _retry_limit(stack, inventory_path, opts.limit)
+        if limit is None:
+            return 0
+    hosts = inventory.stack_hosts(inventory_path, limit)
     if not opts.check:
         secretstore.ensure(stack.secrets)
 
@@ -41,5 +57,35 @@ def install(stack_dir: Path | None, allow_reboot: bool, **ansible_args: object) 
 
     mode = " (check mode: nothing will change)" if opts.check else ""
     click.echo(f"installing on {len(hosts)} host(s) from {inventory_path}{mode}")
-    job = runner.PlaybookRun.from_options("install", inventory_path, opts, extra_vars=extra_vars)
-    return runner.run(stack, job, RunDisplay(verbose=opts.verbosity > 0))
+    job = runner.PlaybookRun.from_options(
+        "install", inventory_path, opts, limit=limit, extra_vars=extra_vars
+    )
+    status = runner.run(stack, job, RunDisplay(verbose=opts.verbosity > 0))
+    failed = controller.read_failed(stack.runs, "install")
+    if status != 0 and failed and not opts.check:
+        click.echo(
+            f"{len(failed)} host(s) to finish: 'llm install --retry-failed' runs only them "
+            f"(listed in {controller.failed_record(stack.runs, 'install')})"
+        )
+    return status
+
+
+def _retry_limit(stack: StackDir, inventory_path: Path, limit: str | None) -> str | None:
+    """The --limit for --retry-failed: the hosts the last install failed on, within the
+    user's --limit. None (after one line saying so) when there is nothing to retry:
+    that is not an error, so a script may run it until every host is done."""
+    recorded = controller.read_failed(stack.runs, "install")
+    if not recorded:
+        click.echo("no host failed in the last install: nothing to retry")
+        return None
+    in_scope = inventory.any_group_hosts(inventory_path, limit, "all")
+    chosen = controller.retry_hosts(recorded, in_scope)
+    if not chosen:
+        where = f" within --limit {limit!r}" if limit else f" in {inventory_path}"
+        click.echo(
+            f"none of the hosts that failed last time ({', '.join(recorded)}) is{where}: "
+            "nothing to retry"
+        )
+        return None
+    click.echo(f"retrying the {len(chosen)} host(s) that failed last time: {', '.join(chosen)}")
+    return ",".join(chosen)

@@ -1,0 +1,350 @@
+"""Driving a lab: forks sized to the run, SSH settings, and the hosts that failed last time.
+
+No Ansible run: ansible_runner.run is replaced by a fake that plays recorded events
+(fixtures/runner_events) or made-up ones to the runner's event handler.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from click.testing import CliRunner
+from rich.console import Console
+
+from cli import controller
+from cli import runner as runner_module
+from cli.display import RunDisplay
+from cli.main import llm
+from cli.stack import StackDir
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def lab_inventory(path: Path, count: int) -> Path:
+    hosts = "\n".join(f"pc-{n:02d}" for n in range(1, count + 1))
+    path.write_text(f"[llm_ollama]\n{hosts}\n\n[llm_chat]\npc-01\n")
+    return path
+
+
+@pytest.fixture
+def short_tmp():
+    """pytest's tmp_path is too long for an ssh control socket below it."""
+    with tempfile.TemporaryDirectory(prefix="llm-", dir="/tmp") as path:
+        yield Path(path)
+
+
+@pytest.fixture
+def stack(monkeypatch, tmp_path, short_tmp):
+    monkeypatch.delenv("LLM_STACK_DIR", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    for name in (
+        "ANSIBLE_CONFIG",
+        "ANSIBLE_FORKS",
+        "ANSIBLE_SSH_ARGS",
+        "ANSIBLE_PIPELINING",
+        "ANSIBLE_SSH_PIPELINING",
+        "ANSIBLE_SSH_CONTROL_PATH_DIR",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    target = short_tmp / "stack"
+    assert CliRunner().invoke(llm, ["init", "--dir", str(target)]).exit_code == 0
+    return target
+
+
+# Forks
+
+
+@pytest.mark.parametrize(
+    ("hosts", "expected"), [(0, 5), (1, 5), (5, 5), (6, 6), (30, 30), (50, 50), (60, 50)]
+)
+def test_forks_one_per_host_between_5_and_50(hosts, expected):
+    assert controller.size_forks(hosts) == expected
+
+
+def test_forks_option_then_setting_then_users_ansible():
+    assert controller.size_forks(60, requested=3, setting=80, user_ansible=10) == 3
+    assert controller.size_forks(60, setting=80, user_ansible=10) == 80
+    assert controller.size_forks(60, user_ansible=10) == 10
+
+
+class FakeRunner:
+    """ansible_runner.run: records its arguments, plays events, returns a result."""
+
+    def __init__(self, events: list[dict] | None = None, status: str = "successful") -> None:
+        self.events = events or []
+        self.status = status
+        self.kwargs: dict = {}
+
+    def __call__(self, **kwargs):
+        self.kwargs = kwargs
+        for event in self.events:
+            kwargs["event_handler"](event)
+        rc = 0 if self.status == "successful" else 2
+        return SimpleNamespace(status=self.status, rc=rc, stdout=io.StringIO(""))
+
+
+@pytest.fixture
+def fake_runner(monkeypatch):
+    import ansible_runner
+
+    fake = FakeRunner()
+    monkeypatch.setattr(ansible_runner, "run", fake)
+    return fake
+
+
+def quiet_display() -> RunDisplay:
+    return RunDisplay(console=Console(file=io.StringIO(), force_terminal=False))
+
+
+def run_install(stack: Path, inventory: Path, **job: object) -> int:
+    run = runner_module.PlaybookRun(playbook="install", inventory=inventory, **job)  # type: ignore[arg-type]
+    return runner_module.run(StackDir(stack), run, quiet_display())
+
+
+def test_runner_sizes_forks_to_the_hosts_the_run_targets(stack, tmp_path, fake_runner):
+    inventory = lab_inventory(tmp_path / "lab.ini", 30)
+    run_install(stack, inventory)
+    assert fake_runner.kwargs["forks"] == 30
+    run_install(stack, inventory, limit="pc-01,pc-02")
+    assert fake_runner.kwargs["forks"] == 5
+    run_install(stack, lab_inventory(tmp_path / "big.ini", 80))
+    assert fake_runner.kwargs["forks"] == 50
+
+
+def test_runner_forks_from_option_setting_and_ansible_cfg(
+    stack, tmp_path, fake_runner, monkeypatch
+):
+    inventory = lab_inventory(tmp_path / "lab.ini", 30)
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / ".ansible.cfg").write_text("[defaults]\nforks = 12\n")
+    run_install(stack, inventory)
+    assert fake_runner.kwargs["forks"] == 12
+    with (stack / "config.yml").open("a") as config:
+        config.write("llm_forks: 40\n")
+    run_install(stack, inventory)
+    assert fake_runner.kwargs["forks"] == 40
+    run_install(stack, inventory, forks=7)
+    assert fake_runner.kwargs["forks"] == 7
+
+
+def test_a_bad_forks_setting_is_one_line_before_ansible(stack, tmp_path, fake_runner):
+    with (stack / "config.yml").open("a") as config:
+        config.write("llm_forks: 0\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "cli.main", "install", "--dir", str(stack), "--check"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        f"llm: error: {stack / 'config.yml'}: llm_forks is 0, not a number of forks from 1 "
+        "to 500: fix it with 'llm config set llm_forks N'"
+    ]
+
+
+@pytest.mark.parametrize("value", ["0", "501", "many"])
+def test_forks_option_out_of_range_is_one_line_exit_2(stack, tmp_path, value):
+    proc = subprocess.run(
+        [sys.executable, "-m", "cli.main", "install", "--dir", str(stack), "--forks", value],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--forks" in lines[0], lines
+
+
+@pytest.mark.parametrize("command", [["install"], ["status"], ["models", "list"], ["stop"]])
+def test_every_playbook_command_takes_forks(stack, monkeypatch, command):
+    jobs = []
+    monkeypatch.setattr(runner_module, "run", lambda stack, job, display: jobs.append(job) or 0)
+    result = CliRunner().invoke(llm, [*command, "--dir", str(stack), "--forks", "17"])
+    # (llm status exits 1 here: the fake run reported no service.)
+    assert jobs and jobs[0].forks == 17, result.output
+
+
+def test_config_schema_checks_the_forks_setting():
+    from cli import config_schema
+
+    assert config_schema.validate({"llm_forks": 20}) == []
+    assert config_schema.validate({"llm_forks": 501}) == [
+        "llm_forks: 501 is not a number of forks (1-500)"
+    ]
+    assert "is not an integer" in config_schema.validate({"llm_forks": "lots"})[0]
+
+
+# SSH settings
+
+
+def test_ssh_environment_turns_on_pipelining_and_connection_reuse(short_tmp):
+    runs = short_tmp / "runs"
+    env = controller.ssh_environment(runs, {}, None)
+    assert env["ANSIBLE_SSH_PIPELINING"] == "True"
+    assert "ControlMaster=auto" in env["ANSIBLE_SSH_ARGS"]
+    assert "ControlPersist=" in env["ANSIBLE_SSH_ARGS"]
+    control = Path(env["ANSIBLE_SSH_CONTROL_PATH_DIR"])
+    assert control == runs / "cp"
+    assert control.stat().st_mode & 0o777 == 0o700
+    # Only the ssh plugin's own variables: local and docker connections are untouched.
+    assert "ANSIBLE_PIPELINING" not in env
+
+
+def test_ssh_environment_keeps_what_the_user_chose(tmp_path, short_tmp):
+    runs = short_tmp / "runs"
+    user = {"ANSIBLE_PIPELINING": "False", "ANSIBLE_SSH_ARGS": "-o ProxyJump=bastion"}
+    assert set(controller.ssh_environment(runs, user, None)) == {"ANSIBLE_SSH_CONTROL_PATH_DIR"}
+    cfg = tmp_path / "ansible.cfg"
+    cfg.write_text(
+        "[defaults]\npipelining = False\n[ssh_connection]\nssh_args = -o X=1\n"
+        "control_path_dir = /tmp/mine\n"
+    )
+    assert controller.ssh_environment(runs, {}, cfg) == {}
+
+
+def test_control_path_dir_too_long_for_a_socket_is_left_to_ansible(short_tmp):
+    # /<49 characters>/cp is the longest whose sockets fit in sun_path.
+    fits = short_tmp / ("d" * (40 - len(str(short_tmp)))) / "runs"
+    assert len(str(fits / "cp")) == 49
+    assert controller.ssh_environment(fits, {}, None)["ANSIBLE_SSH_CONTROL_PATH_DIR"]
+    deep = short_tmp / ("d" * (41 - len(str(short_tmp)))) / "runs"
+    env = controller.ssh_environment(deep, {}, None)
+    assert "ANSIBLE_SSH_CONTROL_PATH_DIR" not in env
+    assert not (deep / "cp").exists()
+
+
+def test_ansible_cfg_is_found_in_ansibles_order(tmp_path):
+    home, cwd = tmp_path / "home", tmp_path / "runs"
+    home.mkdir()
+    cwd.mkdir()
+    (home / ".ansible.cfg").write_text("[defaults]\n")
+    assert controller.user_ansible_cfg({"HOME": str(home)}, cwd) == home / ".ansible.cfg"
+    (cwd / "ansible.cfg").write_text("[defaults]\n")
+    assert controller.user_ansible_cfg({"HOME": str(home)}, cwd) == cwd / "ansible.cfg"
+    explicit = tmp_path / "team.cfg"
+    explicit.write_text("[defaults]\n")
+    environ = {"HOME": str(home), "ANSIBLE_CONFIG": str(explicit)}
+    assert controller.user_ansible_cfg(environ, cwd) == explicit
+
+
+def test_runner_gives_ansible_the_ssh_settings(stack, tmp_path, fake_runner):
+    run_install(stack, lab_inventory(tmp_path / "lab.ini", 3))
+    env = fake_runner.kwargs["envvars"]
+    assert env["ANSIBLE_SSH_PIPELINING"] == "True"
+    assert env["ANSIBLE_SSH_CONTROL_PATH_DIR"] == str(stack / "runs" / "cp")
+
+
+# Hosts that failed last time
+
+
+def test_recorded_run_keeps_its_failed_and_unreachable_hosts(
+    stack, tmp_path, fake_runner, recorded_events
+):
+    fake_runner.events = recorded_events
+    fake_runner.status = "failed"
+    inventory = lab_inventory(tmp_path / "lab.ini", 3)
+    assert run_install(stack, inventory) == 1
+    runs = stack / "runs"
+    assert controller.read_failed(runs, "install") == ["bad", "gone"]
+    text = (runs / "last-failed" / "install.txt").read_text()
+    assert text.startswith("# ") and text.endswith("bad\ngone\n")
+
+
+def test_check_mode_leaves_the_record_alone(stack, tmp_path, fake_runner, recorded_events):
+    fake_runner.events = recorded_events
+    fake_runner.status = "failed"
+    run_install(stack, lab_inventory(tmp_path / "lab.ini", 3), check=True)
+    assert controller.read_failed(stack / "runs", "install") == []
+
+
+def stats_event(ok: list[str], failed: list[str] = (), dark: list[str] = ()) -> dict:  # type: ignore[assignment]
+    data = {
+        "ok": dict.fromkeys([*ok, *failed], 3),
+        "failures": dict.fromkeys(failed, 1),
+        "dark": dict.fromkeys(dark, 1),
+    }
+    return {"event": "playbook_on_stats", "event_data": data}
+
+
+def test_a_limited_run_clears_only_the_hosts_it_finished(tmp_path):
+    runs = tmp_path / "runs"
+    controller.record_failed(runs, "install", ["pc-03", "pc-07", "pc-09"], [], finished=True)
+    # --retry-failed reached pc-03 (now fine) and pc-07 (failed again); pc-09 not run.
+    after = controller.record_failed(runs, "install", ["pc-07"], ["pc-03"], finished=True)
+    assert after == ["pc-07", "pc-09"]
+    assert controller.record_failed(runs, "install", [], ["pc-07", "pc-09"], finished=True) == []
+    assert not (runs / "last-failed" / "install.txt").exists()
+
+
+def test_an_interrupted_run_only_adds_failures(tmp_path):
+    runs = tmp_path / "runs"
+    controller.record_failed(runs, "install", ["pc-03"], [], finished=True)
+    after = controller.record_failed(runs, "install", ["pc-05"], ["pc-03"], finished=False)
+    assert after == ["pc-03", "pc-05"]
+
+
+def test_state_outcome_from_a_runs_events(recorded_events):
+    display = quiet_display()
+    for event in recorded_events:
+        display.event(event)
+    assert controller.state_outcome(display.state) == (["bad", "gone"], ["good"])
+    display = quiet_display()
+    display.event(stats_event(ok=["a"], failed=["b"], dark=["c"]))
+    assert controller.state_outcome(display.state) == (["b", "c"], ["a"])
+
+
+def test_retry_hosts_intersect_the_users_limit():
+    recorded = ["pc-03", "pc-07", "pc-09"]
+    assert controller.retry_hosts(recorded, ["pc-01", "pc-07", "pc-09"]) == ["pc-07", "pc-09"]
+    assert controller.retry_hosts(recorded, ["pc-01"]) == []
+
+
+def invoke_install(stack: Path, *args: str):
+    return CliRunner().invoke(llm, ["install", "--dir", str(stack), *args])
+
+
+def test_retry_failed_runs_only_the_recorded_hosts(stack, tmp_path, monkeypatch):
+    inventory = lab_inventory(tmp_path / "lab.ini", 10)
+    controller.record_failed(stack / "runs", "install", ["pc-03", "pc-07"], [], finished=True)
+    jobs = []
+    monkeypatch.setattr(runner_module, "run", lambda stack, job, display: jobs.append(job) or 0)
+    result = invoke_install(stack, "-i", str(inventory), "--retry-failed")
+    assert result.exit_code == 0, result.output
+    assert jobs[-1].limit == "pc-03,pc-07"
+    assert "retrying the 2 host(s) that failed last time: pc-03, pc-07" in result.output
+    # With the user's --limit: the intersection.
+    result = invoke_install(stack, "-i", str(inventory), "--retry-failed", "-l", "pc-05:pc-07")
+    assert result.exit_code == 0, result.output
+    assert jobs[-1].limit == "pc-07"
+
+
+def test_retry_failed_with_nothing_to_retry_says_so_and_succeeds(stack, tmp_path, monkeypatch):
+    inventory = lab_inventory(tmp_path / "lab.ini", 10)
+    jobs = []
+    monkeypatch.setattr(runner_module, "run", lambda stack, job, display: jobs.append(job) or 0)
+    result = invoke_install(stack, "-i", str(inventory), "--retry-failed")
+    assert result.exit_code == 0
+    assert result.output.strip() == "no host failed in the last install: nothing to retry"
+    controller.record_failed(stack / "runs", "install", ["pc-03"], [], finished=True)
+    result = invoke_install(stack, "-i", str(inventory), "--retry-failed", "-l", "pc-05")
+    assert result.exit_code == 0
+    assert "none of the hosts that failed last time (pc-03) is within --limit" in result.output
+    assert jobs == []
+
+
+def test_a_failed_install_points_at_retry_failed(stack, tmp_path, fake_runner, recorded_events):
+    fake_runner.events = recorded_events
+    fake_runner.status = "failed"
+    inventory = lab_inventory(tmp_path / "lab.ini", 3)
+    result = invoke_install(stack, "-i", str(inventory))
+    assert result.exit_code == 1
+    assert "2 host(s) to finish: 'llm install --retry-failed' runs only them" in result.output
