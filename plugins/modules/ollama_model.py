@@ -47,6 +47,19 @@ options:
     description: Space to keep free in I(models_dir) after a pull.
     type: int
     default: 1024
+  source:
+    description:
+      - Copy the model from another Ollama host's seed server (C(host:port), see the
+        ollama role's O(ollama_model_seed)) instead of pulling it from its registry.
+      - Ollama pulls it from there with its own client (plain HTTP, each blob checked
+        against its sha256, a C(-partial) blob resumed, blobs it has not fetched again,
+        the manifest written last), then the copy gets its canonical name.
+      - Before anything is fetched, the model's minimum Ollama version (the C(requires)
+        field of its config) is compared with this server's; an older server is refused
+        with a message saying what to upgrade.
+      - In check mode, reports the bytes that would be copied.
+      - Only models of the default registry (registry.ollama.ai) can be copied.
+    type: str
   progress_file:
     description:
       - Where to keep the pull's progress (JSON - model, status, completed, total, done,
@@ -61,6 +74,12 @@ EXAMPLES = r"""
 - name: Serve llama3.2
   local_llm.stack.ollama_model:
     name: llama3.2
+
+- name: Copy it from another host's seed server (inside the lab)
+  local_llm.stack.ollama_model:
+    name: llama3.2
+    source: 10.0.0.11:11435
+    models_dir: /opt/llm-stack/ollama/models
 
 - name: Remove an old model
   local_llm.stack.ollama_model:
@@ -81,6 +100,17 @@ attempts:
   description: Pull attempts made (0 when nothing was pulled).
   type: int
   returned: always
+received:
+  description:
+    - Bytes of blobs this host did not have (and will not have, in check mode), fetched from
+      I(source) or the registry; what a resumed C(-partial) blob already held is not counted.
+      Known when I(models_dir) is given, else the model's size when it was pulled.
+  type: int
+  returned: always
+requires:
+  description: The model's minimum Ollama version from its config (with I(source)), or empty.
+  type: str
+  returned: always
 """
 
 import contextlib
@@ -91,7 +121,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
-from ansible_collections.local_llm.stack.plugins.module_utils import ollama
+from ansible_collections.local_llm.stack.plugins.module_utils import ollama, ollama_copy
 
 
 class NoSpace(RuntimeError):
@@ -136,6 +166,7 @@ def main():
             progress_file=dict(type="path"),
             models_dir=dict(type="path"),
             disk_reserve_mb=dict(type="int", default=1024),
+            source=dict(type="str"),
         ),
         supports_check_mode=True,
     )
@@ -146,10 +177,15 @@ def main():
             "e.g. llama3.2 or qwen2.5:7b)" % name
         )
     model = ollama.canonical(name)
-    result = dict(changed=False, model=model, bytes=0, attempts=0)
+    result = dict(changed=False, model=model, bytes=0, attempts=0, received=0, requires="")
     progress = Progress(None if module.check_mode else module.params["progress_file"], model)
+    models_dir = module.params["models_dir"]
+    source = module.params["source"]
+    if models_dir and not os.path.isdir(models_dir):
+        models_dir = None  # not installed yet (check mode): the API alone decides
 
-    def fail(msg):
+    def fail(msg, **extra):
+        result.update(extra)
         progress.update(status="failed", done=True, failed=True, error=msg, force=True)
         module.fail_json(msg=msg, **result)
 
@@ -160,6 +196,11 @@ def main():
 
     wanted = state == "present"
     has = model in present
+    if has and wanted and models_dir:
+        # Listed is not enough: a blob deleted as corrupt (ollama_blobs_verify) or lost
+        # must come back, and Ollama fetches only what is missing.
+        local = ollama_copy.read_manifest(models_dir, model)
+        has = local is not None and not ollama_copy.missing_bytes(models_dir, local)
     result.update(changed=has != wanted, bytes=present.get(model, 0))
     if module._diff:
         result["diff"] = dict(
@@ -168,7 +209,7 @@ def main():
                 "models": sorted((set(present) | {model}) if wanted else (set(present) - {model}))
             },
         )
-    if not result["changed"] or module.check_mode:
+    if not result["changed"] or (module.check_mode and not (wanted and source)):
         progress.update(result["bytes"], result["bytes"], "already present", done=True, force=True)
         module.exit_json(**result)
 
@@ -180,51 +221,139 @@ def main():
         module.exit_json(**result)
 
     def check_space(remaining):
-        directory = module.params["models_dir"]
-        if not directory or not os.path.isdir(directory):
+        if not models_dir:
             return
-        stats = os.statvfs(directory)
+        stats = os.statvfs(models_dir)
         free = stats.f_bavail * stats.f_frsize
         needed = remaining + module.params["disk_reserve_mb"] * 1024 * 1024
         if free < needed:
             raise NoSpace(
                 "not enough disk: %s needs %.1f GB more (and %d MB kept free) but %s has %.1f GB"
                 " free: free some space (llm models remove) or choose a smaller model"
-                % (model, remaining / 1e9, module.params["disk_reserve_mb"], directory, free / 1e9)
+                % (model, remaining / 1e9, module.params["disk_reserve_mb"], models_dir, free / 1e9)
             )
+
+    pull_name, insecure, manifest = model, False, None
+    if source:
+        manifest = _check_source(module, url, model, source, result, fail)
+        pull_name, insecure = ollama_copy.seed_name(source, model), True
+        if manifest is None:  # check mode, and the source does not have it yet
+            module.exit_json(**result)
+        needed = (
+            ollama_copy.missing_bytes(models_dir, manifest)
+            if models_dir
+            else dict(ollama_copy.manifest_blobs(manifest))
+        )
+        result["received"] = sum(needed.values())
+        result["bytes"] = sum(size for _, size in ollama_copy.manifest_blobs(manifest))
+        if module.check_mode:
+            module.exit_json(**result)
+        try:
+            check_space(result["received"])
+        except NoSpace as exc:
+            fail(str(exc))
+    elif models_dir:
+        local = ollama_copy.read_manifest(models_dir, model)
+        if local is not None:
+            result["received"] = sum(ollama_copy.missing_bytes(models_dir, local).values())
 
     last_error = None
     for attempt in range(1, module.params["retries"] + 2):
         result["attempts"] = attempt
         try:
-            result["bytes"] = ollama.pull(
+            total = ollama_copy.pull(
                 url,
-                model,
+                pull_name,
+                insecure=insecure,
                 timeout=module.params["timeout"],
                 on_progress=progress.update,
                 check_space=check_space,
             )
-            progress.update(result["bytes"], result["bytes"], "success", done=True, force=True)
-            module.exit_json(**result)
+            if not source:
+                if not result["received"]:
+                    result["received"] = total
+                result["bytes"] = total
+            break
         except NoSpace as exc:
             # Closing the stream cancels the pull; whatever Ollama kept of it goes.
             with contextlib.suppress(URLError, HTTPError, socket.error):
-                ollama.delete(url, model)  # fails when nothing was kept: fine
+                ollama.delete(url, pull_name)  # fails when nothing was kept: fine
             fail(str(exc))
         except RuntimeError as exc:
             # Ollama refused (unknown model, bad name): retrying will not help.
-            fail("pulling %s failed: %s" % (model, exc))
+            fail("pulling %s%s failed: %s" % (model, " from " + source if source else "", exc))
         except HTTPError as exc:
             try:
                 detail = exc.read().decode("utf-8", "replace")
             except Exception:  # best effort to show Ollama's own words
                 detail = str(exc)
-            fail("pulling %s failed: %s" % (model, detail))
+            fail("pulling %s%s failed: %s" % (model, " from " + source if source else "", detail))
         except (URLError, socket.error) as exc:
             last_error = exc  # stalled or dropped: Ollama resumes where it stopped
             progress.update(status="retrying after: %s" % exc, force=True)
             time.sleep(min(2**attempt, 30))
-    fail("pulling %s stalled %d times, last: %s" % (model, result["attempts"], last_error))
+    else:
+        fail("pulling %s stalled %d times, last: %s" % (model, result["attempts"], last_error))
+
+    if source:
+        try:
+            ollama_copy.copy(url, pull_name, model)
+            ollama_copy.delete(url, pull_name)  # its blobs stay: the canonical name uses them
+        except (URLError, HTTPError, socket.error) as exc:
+            fail("%s arrived as %s but naming it %s failed: %s" % (model, pull_name, model, exc))
+    if models_dir:
+        # Ollama checked every blob it received against its digest: no need to hash them again.
+        local = ollama_copy.read_manifest(models_dir, model)
+        if local is not None:
+            with contextlib.suppress(IOError, OSError):
+                ollama_copy.stamp_blobs(
+                    models_dir, [d for d, _ in ollama_copy.manifest_blobs(local)]
+                )
+    progress.update(result["bytes"], result["bytes"], "success", done=True, force=True)
+    module.exit_json(**result)
+
+
+def _check_source(module, url, model, source, result, fail):
+    """The manifest the seed at `source` serves for `model`, after checking this server is
+    recent enough for it. None in check mode when the source does not have it yet."""
+    try:
+        manifest = ollama_copy.seed_manifest(source, model)
+    except HTTPError as exc:
+        if exc.code == 404:
+            if module.check_mode:
+                result["msg"] = "%s would be copied from %s once it has it" % (model, source)
+                return None
+            fail(
+                "%s is not on %s (its seed server answered 404): pull it on that host first"
+                " (llm models add %s --limit <that host>)" % (model, source, model)
+            )
+        fail("reading %s's manifest from %s failed: %s" % (model, source, exc))
+    except (URLError, socket.error, ValueError) as exc:
+        fail(
+            "cannot reach the seed server %s for %s: %s (is llm-model-seed.service running"
+            " there, and its port open to this host?)" % (source, model, exc)
+        )
+    try:
+        config = ollama_copy.seed_config(source, model, manifest)
+        version = ollama_copy.server_version(url)
+    except (URLError, HTTPError, socket.error, ValueError, ollama_copy.CopyError) as exc:
+        fail("checking %s's minimum Ollama version failed: %s" % (model, exc))
+    requires = str(config.get("requires") or "")
+    result["requires"] = requires
+    try:
+        older = bool(requires) and ollama_copy.version_older(version, requires)
+    except ValueError:
+        older = False  # a requirement we cannot read: Ollama itself will judge it
+    if older:
+        fail(
+            "%s requires Ollama %s or newer, and this host runs Ollama %s: not copied."
+            " Upgrade Ollama here (set ollama_version to %s or later and run llm install)"
+            " or remove the model from this host's ollama_models"
+            % (model, requires, version, requires),
+            refused=True,
+            version=version,
+        )
+    return manifest
 
 
 if __name__ == "__main__":
