@@ -33,6 +33,7 @@ COMMANDS = {
     "start": ("cli.commands.services:start", "Start the stack's services (all, or those named)."),
     "stop": ("cli.commands.services:stop", "Stop the stack's services (all, or those named)."),
     "restart": ("cli.commands.services:restart", "Restart services (all, or those named)."),
+    "users": ("cli.commands.users:users", "Make, list and remove accounts (a class roster)."),
     "uninstall": (
         "cli.commands.uninstall:uninstall",
         "Remove the stack (data kept unless --purge).",

@@ -98,6 +98,16 @@ class StackDir:
         return self.root / "api-keys.yml"
 
     @property
+    def accounts(self) -> Path:
+        """`llm users`: the accounts imported from rosters, with their initial passwords (0600)."""
+        return self.root / "accounts.yml"
+
+    @property
+    def handouts(self) -> Path:
+        """`llm users`: the printable slips with students' initial passwords (0700, files 0600)."""
+        return self.root / "handouts"
+
+    @property
     def tls(self) -> Path:
         """The stack's CA and the gateways' certificates (keys 0600)."""
         return self.root / "tls"

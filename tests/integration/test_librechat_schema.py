@@ -99,6 +99,39 @@ def test_endpoints_through_the_gateway_pass(tmp_path):
     assert "llmk_" not in path.read_text()  # the key itself is only in .env
 
 
+def test_balances_with_a_price_for_local_models_pass(tmp_path):
+    """Token allowances: LibreChat's balance settings, and each configured model
+    priced (by the names Ollama lists) so an allowance is a number of tokens."""
+    path = render(
+        tmp_path,
+        [{"name": "Ollama", "url": "http://ollama:11434/v1/"}],
+        ["llama3.2", "qwen2.5:3b"],
+        librechat_balance_enabled=True,
+        librechat_balance_start=40000,
+        librechat_balance_refill_amount=10000,
+    )
+    verdict = validate(path)
+    assert verdict["ok"], verdict["issues"]
+    config = yaml.safe_load(path.read_text())
+    assert config["balance"] == {
+        "enabled": True,
+        "startBalance": 40000,
+        "autoRefillEnabled": True,
+        "refillIntervalValue": 7,
+        "refillIntervalUnit": "days",
+        "refillAmount": 10000,
+    }
+    prices = config["endpoints"]["custom"][0]["tokenConfig"]
+    assert sorted(prices) == ["llama3.2", "llama3.2:latest", "qwen2.5:3b"]
+    assert prices["qwen2.5:3b"] == {"prompt": 1.0, "completion": 1.0, "context": 4096}
+
+
+def test_no_balance_section_unless_enabled(tmp_path):
+    path = render(tmp_path, [{"name": "Ollama", "url": "http://ollama:11434/v1/"}], ["llama3.2"])
+    config = yaml.safe_load(path.read_text())
+    assert "balance" not in config and "tokenConfig" not in config["endpoints"]["custom"][0]
+
+
 def test_the_schema_rejects_a_malformed_endpoint(tmp_path):
     path = render(tmp_path, [{"name": "Ollama", "url": "http://ollama:11434/v1/"}], ["llama3.2"])
     config = yaml.safe_load(path.read_text())

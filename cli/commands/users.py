@@ -1,0 +1,346 @@
+"""`llm users import|list|remove|reset-password|handout`: LibreChat accounts from a roster.
+
+Accounts are made on the chat hosts by LibreChat's own scripts in its container
+(playbooks/users.yml, the librechat role's `accounts` tasks). The controller keeps
+what it made in the stack's accounts.yml (0600, with the initial passwords), so a
+second import of the same roster changes nothing and generates no new password.
+Passwords travel to the playbook in a 0600 file it reads with no_log, never on
+the command line, in extra vars or in the output; the teacher gets them in a
+handout file (0600), never on the terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cli import accounts, inventory, prompts, runner
+from cli.errors import EXIT_OK, LlmError
+from cli.options import AnsibleOptions, ansible_options, collect_ansible_options, stack_dir_option
+from cli.stack import StackDir, resolve_dir
+
+
+@click.group()
+def users() -> None:
+    """Make, list and remove LibreChat accounts (a class from a roster CSV)."""
+
+
+def _chat_hosts(stack: StackDir, opts: AnsibleOptions) -> tuple[Path, list[str], list[str]]:
+    """The inventory, every chat host in it, and those this run touches (--limit)."""
+    inventory_path = inventory.resolve(opts.inventory, stack.inventory)
+    every = inventory.group_hosts(inventory_path, None, "llm_chat")
+    targets = inventory.group_hosts(inventory_path, opts.limit, "llm_chat")
+    if not targets:
+        where = f" matching --limit {opts.limit!r}" if opts.limit else ""
+        raise LlmError(
+            f"no chat host (group llm_chat){where} in {inventory_path}",
+            "accounts live in LibreChat on the llm_chat hosts: add one to the inventory",
+        )
+    return inventory_path, every, targets
+
+
+def _run(
+    stack: StackDir,
+    inventory_path: Path,
+    opts: AnsibleOptions,
+    action: str,
+    *,
+    present: Sequence[accounts.StoredAccount] = (),
+    reset: Iterable[str] = (),
+    remove: Iterable[str] = (),
+    balance: Mapping[str, int] | None = None,
+) -> tuple[int, dict[str, dict[str, Any]]]:
+    """Run playbooks/users.yml; returns the exit status and each host's report.
+
+    The accounts (with passwords) go in a 0600 file the playbook reads with
+    no_log; it is deleted when the run ends, whatever happens.
+    """
+    from cli.display import RunDisplay
+
+    run_file = stack.runs / "users-run.yml"
+    stack.runs.mkdir(mode=0o700, parents=True, exist_ok=True)
+    import yaml
+
+    payload = {
+        "llm_users_accounts": [
+            {"username": a.username, **{k: v for k, v in a.to_yaml().items() if k != "generated"}}
+            for a in present
+        ],
+        "llm_users_reset": sorted(set(reset)),
+        "llm_users_remove": sorted(set(remove)),
+        "llm_users_balance": dict(balance or {}),
+    }
+    accounts.write_private(run_file, yaml.safe_dump(payload, allow_unicode=True).encode())
+    try:
+        display = RunDisplay(verbose=opts.verbosity > 0, quiet=action == "list")
+        job = runner.PlaybookRun.from_options(
+            "users",
+            inventory_path,
+            opts,
+            extra_vars={"llm_users_action": action, "llm_users_file": str(run_file)},
+        )
+        code = runner.run(stack, job, display)
+    finally:
+        run_file.unlink(missing_ok=True)
+    reports = {
+        name: host.report
+        for name, host in display.state.hosts.items()
+        if isinstance(host.report, dict) and host.report
+    }
+    return code, reports
+
+
+def _print_changes(reports: Mapping[str, Mapping[str, Any]], check: bool) -> None:
+    verb = "would change" if check else "changed"
+    for host in sorted(reports):
+        report = reports[host]
+        parts = [
+            f"{len(report.get(key) or [])} {word}"
+            for key, word in (
+                ("created", "created"),
+                ("updated", "updated"),
+                ("removed", "removed"),
+                ("unchanged", "unchanged"),
+            )
+        ]
+        click.echo(f"{host}: {', '.join(parts)}")
+    total = sum(
+        len(r.get(k) or []) for r in reports.values() for k in ("created", "updated", "removed")
+    )
+    click.echo(f"accounts {verb}: {total}")
+
+
+def _slips(
+    chosen: Iterable[accounts.StoredAccount],
+    reports: Mapping[str, Mapping[str, Any]],
+    hosts: Sequence[str],
+) -> list[Any]:
+    from cli.handout import Slip
+
+    urls = {host: str(r.get("url") or "") for host, r in reports.items()}
+    slips = []
+    for account in chosen:
+        if account.host:
+            url = urls.get(account.host) or account.host
+        elif len(hosts) == 1:
+            url = urls.get(hosts[0]) or hosts[0]
+        else:  # on every chat host: a classroom PC's own chat
+            example = next((urls[h] for h in hosts if urls.get(h)), hosts[0])
+            url = f"the chat on any classroom PC, e.g. {example}"
+        slips.append(
+            Slip(
+                url=url,
+                name=account.name,
+                username=account.username,
+                email=account.email,
+                password=account.password,
+                role=account.role,
+            )
+        )
+    return slips
+
+
+def _handout_path(stack: StackDir, explicit: Path | None) -> Path:
+    if explicit:
+        return explicit
+    stack.handouts.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return stack.handouts / f"handout-{time.strftime('%Y%m%d-%H%M%S')}.txt"
+
+
+@users.command(name="import")
+@click.argument("roster", type=click.Path(path_type=Path))
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="Also remove accounts imported before that the roster no longer lists.",
+)
+@click.option("-y", "--yes", is_flag=True, help="Do not ask before pruning.")
+@click.option(
+    "--handout",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the slips of new accounts (default: the stack's handouts/).",
+)
+@stack_dir_option
+@ansible_options
+def import_(roster: Path, prune: bool, yes: bool, handout: Path | None, stack_dir: Path | None,
+            **ansible_args: Any) -> int:  # fmt: skip
+    """Make (or update) an account for every row of ROSTER, a CSV with a header:
+    email, name, username; optional password, tokens, host, role (student or teacher).
+
+    Every row is checked first and all problems are listed with their line numbers
+    before anything changes. Missing passwords are generated; the new accounts'
+    slips (chat address, username, password) go to a handout file, never to the
+    terminal. A second import of the same roster changes nothing.
+    """
+    from cli import roster as roster_module
+
+    opts = collect_ansible_options(**ansible_args)
+    stack = StackDir(resolve_dir(stack_dir)).require()
+    inventory_path, every, _ = _chat_hosts(stack, opts)
+    rows = roster_module.read_roster(roster, every)
+    stored = accounts.load(stack.accounts)
+    plan = accounts.plan(rows, stored, prune=prune)
+
+    for planned in plan.update:
+        fixed = [f for f in planned.changed if f in ("email", "name")]
+        if fixed:
+            click.echo(
+                f"note: {planned.username}: LibreChat's scripts cannot change an account's "
+                f"{' or '.join(fixed)}; recorded here, change it in LibreChat too if needed"
+            )
+    pruned = [gone.username for gone in plan.remove] if prune else []
+    if pruned and not opts.check:
+        listed = ", ".join(pruned[:10]) + (
+            f" and {len(pruned) - 10} more" if len(pruned) > 10 else ""
+        )
+        prompts.confirm(
+            f"Remove {len(pruned)} account(s) no longer in the roster ({listed}), "
+            "with their conversations?",
+            f"--prune would remove {len(pruned)} account(s): {listed}",
+            yes,
+        )
+
+    new_state = accounts.apply(plan, stored)
+    if not opts.check:
+        # Kept before the run (with the pruned ones until they are gone), so a failed
+        # run is finished by the next import with the same passwords.
+        accounts.save(stack.accounts, {**new_state, **{n: stored[n] for n in pruned}})
+    present = sorted(new_state.values(), key=lambda a: (a.role != "teacher", a.username))
+    password_changed = [p.username for p in plan.update if "password" in p.changed]
+    balance = {
+        p.username: p.account.tokens
+        for p in (*plan.create, *(u for u in plan.update if "tokens" in u.changed))
+        if p.account.tokens is not None
+    }
+    code, reports = _run(
+        stack,
+        inventory_path,
+        opts,
+        "sync",
+        present=present,
+        reset=password_changed,
+        remove=pruned,
+        balance=balance,
+    )
+    if not opts.check and code == EXIT_OK and pruned:
+        accounts.save(stack.accounts, new_state)
+    _print_changes(reports, opts.check)
+
+    fresh = {p.username for p in plan.create} | set(password_changed)
+    made = {u for r in reports.values() for u in (r.get("created") or [])} | set(password_changed)
+    if not opts.check and fresh & made:
+        path = _handout_path(stack, handout)
+        chosen = [
+            new_state[u]
+            for u in sorted(fresh & made, key=lambda u: (new_state[u].role != "teacher", u))
+        ]
+        from cli.handout import html_path, write_handout
+
+        write_handout(path, _slips(chosen, reports, every))
+        click.echo(
+            f"handout with {len(chosen)} slip(s) (initial passwords): {path} "
+            f"and {html_path(path).name} (mode 0600; print it, then delete it)"
+        )
+    return code
+
+
+@users.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Print {host: [account, ...]} as JSON.")
+@stack_dir_option
+@ansible_options
+def list_users(as_json: bool, stack_dir: Path | None, **ansible_args: Any) -> int:
+    """Show the accounts LibreChat has on every chat host, with their token balance."""
+    opts = collect_ansible_options(**ansible_args)
+    stack = StackDir(resolve_dir(stack_dir)).require()
+    inventory_path, _, _ = _chat_hosts(stack, opts)
+    code, reports = _run(stack, inventory_path, opts, "list")
+    by_host = {host: r.get("accounts") or [] for host, r in sorted(reports.items())}
+    if as_json:
+        click.echo(json.dumps(by_host, indent=2, sort_keys=True))
+        return code
+    for host, listed in by_host.items():
+        click.echo(f"{host}: {len(listed)} account(s)")
+        for entry in listed:
+            balance = entry.get("balance")
+            click.echo(
+                f"  {entry.get('username', ''):<24} {entry.get('name', ''):<28} "
+                f"{entry.get('email', ''):<32} {entry.get('role', ''):<6} "
+                f"{'' if balance is None else balance}"
+            )
+    return code
+
+
+@users.command()
+@click.argument("usernames", nargs=-1, required=True, metavar="USERNAME...")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+@stack_dir_option
+@ansible_options
+def remove(
+    usernames: tuple[str, ...], yes: bool, stack_dir: Path | None, **ansible_args: Any
+) -> int:
+    """Delete accounts (and their conversations) from every chat host (or --limit)."""
+    opts = collect_ansible_options(**ansible_args)
+    stack = StackDir(resolve_dir(stack_dir)).require()
+    inventory_path, _, _ = _chat_hosts(stack, opts)
+    names = [u.lower() for u in dict.fromkeys(usernames)]
+    if not opts.check:
+        what = f"delete the account(s) {', '.join(names)} and their conversations"
+        prompts.confirm(f"{what[0].upper()}{what[1:]}?", f"this would {what}", yes)
+    code, reports = _run(stack, inventory_path, opts, "remove", remove=names)
+    _print_changes(reports, opts.check)
+    missing = sorted(set(names) - {u for r in reports.values() for u in (r.get("removed") or [])})
+    if missing and reports and not opts.check:
+        click.echo(f"not found on any chat host: {', '.join(missing)}")
+    if not opts.check and code == EXIT_OK:
+        stored = accounts.load(stack.accounts)
+        if any(n in stored for n in names):
+            accounts.save(stack.accounts, {k: v for k, v in stored.items() if k not in names})
+    return code
+
+
+@users.command(name="reset-password")
+@click.argument("usernames", nargs=-1, required=True, metavar="USERNAME...")
+@click.option(
+    "--handout",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the new slips (default: the stack's handouts/).",
+)
+@stack_dir_option
+@ansible_options
+def reset_password(usernames: tuple[str, ...], handout: Path | None, stack_dir: Path | None,
+                   **ansible_args: Any) -> int:  # fmt: skip
+    """Give accounts a new generated password; their slips go to a handout file."""
+    from cli.options import refuse_check
+    from cli.passwords import easy_password
+
+    opts = collect_ansible_options(**ansible_args)
+    refuse_check(opts, "users reset-password", "the new password is recorded before it is set")
+    stack = StackDir(resolve_dir(stack_dir)).require()
+    inventory_path, every, _ = _chat_hosts(stack, opts)
+    stored = accounts.load(stack.accounts)
+    names = [u.lower() for u in dict.fromkeys(usernames)]
+    unknown = [n for n in names if n not in stored]
+    if unknown:
+        raise LlmError(
+            f"not imported by 'llm users import': {', '.join(unknown)}",
+            "only accounts in the stack's accounts.yml can be reset here; see 'llm users list'",
+        )
+    changed = {n: replace(stored[n], password=easy_password(), generated=True) for n in names}
+    accounts.save(stack.accounts, {**stored, **changed})
+    code, reports = _run(
+        stack, inventory_path, opts, "reset", present=list(changed.values()), reset=names
+    )
+    done = {u for r in reports.values() for u in (r.get("updated") or [])}
+    if done:
+        from cli.handout import write_handout
+
+        path = _handout_path(stack, handout)
+        write_handout(path, _slips([changed[n] for n in names if n in done], reports, every))
+        click.echo(f"new password(s) for {', '.join(sorted(done))} in the handout {path} (0600)")
+    return code
