@@ -222,9 +222,16 @@ def retry_hosts(recorded: Iterable[str], in_scope: Iterable[str]) -> list[str]:
     return [host for host in recorded if host in scope]
 
 
-def state_outcome(state: RunState) -> tuple[list[str], list[str]]:
-    """(failed or unreachable hosts, hosts that finished ok) from the run's display state."""
+def state_outcome(state: RunState, stopped_early: bool = False) -> tuple[list[str], list[str]]:
+    """(hosts to retry, hosts that finished ok) from the run's display state.
+
+    stopped_early: Ansible ended the playbook because every host of one play failed
+    (its linear strategy does that, printing NO MORE HOSTS LEFT): the later plays ran
+    on no host, so the hosts that were fine so far have not finished either.
+    """
     failed = {h.name for h in state.hosts.values() if h.status != "ok"}
     failed |= {f.host for f in state.failures}
+    if stopped_early:
+        return sorted(failed | set(state.hosts)), []
     succeeded = {h.name for h in state.hosts.values() if h.status == "ok"} - failed
     return sorted(failed), sorted(succeeded)

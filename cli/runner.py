@@ -173,6 +173,13 @@ def run(stack: StackDir, job: PlaybookRun, display: Any) -> int:
     inventories = [str(_stack_vars_inventory(stack, config)), str(job.inventory)]
     forks = _forks(stack, job, config)
 
+    stopped_in: list[str] = []
+
+    def on_event(event: dict[str, Any]) -> bool:
+        if event.get("event") == "playbook_on_no_hosts_remaining":
+            stopped_in.append(display.state.play)
+        return bool(display.event(event))
+
     with _Interrupt() as interrupt, display:
         result = ansible_runner.run(
             private_data_dir=str(stack.runs),
@@ -185,7 +192,7 @@ def run(stack: StackDir, job: PlaybookRun, display: Any) -> int:
             envvars=env,
             verbosity=job.verbosity,
             forks=forks,
-            event_handler=display.event,
+            event_handler=on_event,
             cancel_callback=interrupt.cancel,
             rotate_artifacts=KEEP_ARTIFACTS,
             suppress_env_files=True,
@@ -195,9 +202,16 @@ def run(stack: StackDir, job: PlaybookRun, display: Any) -> int:
     if not display.state.stats_seen and result.status not in ("successful", "canceled"):
         _explain_early_failure(display, result)
     display.recap()
+    unfinished = sorted(h.name for h in display.state.hosts.values() if h.status == "ok")
+    if stopped_in and unfinished:
+        display.console.print(
+            f"Ansible stopped at the play '{stopped_in[0]}' (every host of it failed): the "
+            f"plays after it did not run on {', '.join(unfinished)}",
+            soft_wrap=True,
+        )
     if not job.check:
         # A check-mode run repairs nothing: it leaves the record as it was.
-        failed, succeeded = controller.state_outcome(display.state)
+        failed, succeeded = controller.state_outcome(display.state, bool(stopped_in))
         controller.record_failed(
             stack.runs,
             job.playbook,

@@ -348,3 +348,19 @@ def test_a_failed_install_points_at_retry_failed(stack, tmp_path, fake_runner, r
     result = invoke_install(stack, "-i", str(inventory))
     assert result.exit_code == 1
     assert "2 host(s) to finish: 'llm install --retry-failed' runs only them" in result.output
+
+
+def test_a_play_where_every_host_failed_leaves_the_others_unfinished(
+    stack, tmp_path, fake_runner, recorded_events
+):
+    # Ansible's linear strategy ends the playbook when every host of a play failed
+    # (one chat host, say): the later plays ran on no host, the fine ones included.
+    stop = {"event": "playbook_on_no_hosts_remaining", "event_data": {}}
+    stats_at = next(i for i, e in enumerate(recorded_events) if e["event"] == "playbook_on_stats")
+    fake_runner.events = [*recorded_events[:stats_at], stop, *recorded_events[stats_at:]]
+    fake_runner.status = "failed"
+    display = quiet_display()
+    run = runner_module.PlaybookRun(playbook="install", inventory=lab_inventory(tmp_path / "l", 3))
+    assert runner_module.run(StackDir(stack), run, display) == 1
+    assert controller.read_failed(stack / "runs", "install") == ["bad", "gone", "good"]
+    assert "the plays after it did not run on good" in display.console.file.getvalue()
