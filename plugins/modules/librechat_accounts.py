@@ -50,7 +50,7 @@ options:
         description: Teacher or student.
       password: {type: str, required: true, no_log: true, description: Initial password.}
       tokens: {type: int, description: Token allowance (unused here; see O(balance)).}
-      host: {type: str, description: The chat host it belongs on (chosen by the caller; unused here).}
+      host: {type: str, description: The chat host it belongs on (the caller chooses; unused).}
   reset:
     description: Usernames whose password is set to their O(accounts) password.
     type: list
@@ -245,7 +245,7 @@ def main():
             msg="LibreChat in %s has no account yet and makes its first one the administrator: "
             "the roster needs a teacher row (role teacher) for this host, made first; "
             "%s would have become the administrator" % (container, first["username"]),
-            llm_report=report,
+            llm_report=dict(report, created=[], updated=[], removed=[]),
         )
     changed = bool(created or report["updated"] or report["removed"])
     failed = []
