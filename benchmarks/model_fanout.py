@@ -27,7 +27,14 @@ Times, each on emptied targets:
   fanout.py), each round's copies at once, the next round when all are done.
 Prints the times, their ratios to one copy, and the goal (log2 N + 1) x one
 copy. With the defaults (16 MiB at 40 Mbit/s: about 3.5 s a copy) it takes
-about 1.5 minutes on an idle machine.
+about 2 minutes (2 m 6 s to 2 m 17 s on 2 busy cores, load average 5 to 12).
+One copy and the tree run --runs times (default 3); their medians are compared.
+
+For N = 8 the goal equals the tree's floor: each round at most doubles the hosts
+that have the model, so hub + 8 need ceil(log2 9) = 4 rounds of one copy each,
+and log2 8 + 1 = 4. The tree lands on the goal line, a few per cent either side
+with the machine's load; for N that is not a power of two it has room
+(N = 30: 5 rounds against 5.9).
 
 Needs Docker and the llm-test-debian13 image (`scripts/build-test-images`); the
 nginx package comes from the Debian mirror the image's apt sources name. Run:
