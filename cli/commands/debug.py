@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from cli import __version__, inventory, runner, secretstore
+from cli import __version__, accounts, inventory, runner, secretstore
 from cli.errors import EXIT_OK, LlmError
 from cli.options import ansible_options, collect_ansible_options, stack_dir_option
 from cli.stack import StackDir, resolve_dir
@@ -70,6 +70,8 @@ def debug(stack_dir: Path | None, output: Path, **ansible_args: Any) -> int:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     path = output / f"llm-debug-{stamp}.tar.gz"
     secrets = [v for v in secretstore.load(stack.secrets).values() if v]
+    # The students' initial passwords (llm users) must not leak either.
+    secrets += [a.password for a in accounts.load(stack.accounts).values()]
     with tarfile.open(path, "w:gz") as archive:
         _add(archive, f"llm-debug-{stamp}/controller/version.txt", f"llm {__version__}\n")
         _add(
