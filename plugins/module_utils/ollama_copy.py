@@ -140,11 +140,12 @@ def version_older(have, need):
     return have_key < version_key(need)
 
 
-def _open(url, method="GET", body=None, timeout=30, accept=None):
+def _open(url, method="GET", body=None, timeout=30, accept=None, extra=None):
     data = json.dumps(body).encode() if body is not None else None
     headers = {"Content-Type": "application/json"}
     if accept:
         headers["Accept"] = accept
+    headers.update(extra or {})
     return urlopen(Request(url, data=data, method=method, headers=headers), timeout=timeout)
 
 
@@ -163,7 +164,8 @@ def seed_config(source, name, manifest, timeout=30):
         return {}
     _, namespace, model, _ = parts(name)
     url = "http://%s/v2/%s/%s/blobs/%s" % (source, namespace, model, digest)
-    with _open(url, timeout=timeout) as response:
+    # With Range: the seed answers a GET without one with headers alone (Ollama's probe).
+    with _open(url, timeout=timeout, extra={"Range": "bytes=0-"}) as response:
         data = response.read()
     if "sha256:" + hashlib.sha256(data).hexdigest() != digest:
         raise CopyError("the config blob of %s from %s does not match its digest" % (name, source))
