@@ -99,14 +99,16 @@ def test_one_download_for_the_room_then_nothing(clean):
     size = spec(MODEL)["size"]
     assert upstream("/standin/stats")["blob_bytes"] == size  # once, not once per host
     assert manifest("gpu-01") and manifest("gpu-01") == manifest("gpu-02")  # same digests
-    # gpu-02 got it from gpu-01's seed, every byte once, nothing from gpu-02's own seed.
-    assert seed_bytes("gpu-01") == size
+    # gpu-02 got it from gpu-01's seed, every byte once (the config blob twice: the
+    # minimum-version check reads it first), nothing from gpu-02's own seed.
+    config = json.loads(manifest("gpu-01"))["config"]["size"]
+    assert seed_bytes("gpu-01") == size + config
     assert seed_bytes("gpu-02") == 0
 
     again = llm("models", "add", MODEL)
     assert again.returncode == 0 and "already present" in again.stdout
     assert upstream("/standin/stats")["blob_bytes"] == size
-    assert seed_bytes("gpu-01") == size  # nothing sent again
+    assert seed_bytes("gpu-01") == size + config  # nothing sent again
 
 
 def test_a_corrupt_blob_is_found_and_copied_again(clean):
@@ -118,7 +120,8 @@ def test_a_corrupt_blob_is_found_and_copied_again(clean):
 
     synced = llm("models", "add", MODEL, "--limit", "gpu-02")
     assert synced.returncode == 0, synced.stdout + synced.stderr
-    assert seed_bytes("gpu-01") - before == size  # that blob only, from the hub
+    config = json.loads(manifest("gpu-01"))["config"]["size"]
+    assert seed_bytes("gpu-01") - before == size + config  # that blob only (and the check's read)
     assert sh("gpu-02", f"sha256sum {blob}").split()[0] == digest.split(":")[1]
     assert upstream("/standin/stats")["blob_bytes"] == spec(MODEL)["size"]  # not from upstream
 
