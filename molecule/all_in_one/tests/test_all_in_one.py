@@ -1,4 +1,4 @@
-"""One machine, whole stack: what a user opening LibreChat relies on."""
+"""Each classroom PC, whole stack: what a student opening LibreChat relies on."""
 
 from __future__ import annotations
 
@@ -42,7 +42,9 @@ def test_secret_files_are_private(host):
         assert (f.mode, f.user) == (0o600, "root"), path
 
 
-def test_librechat_yaml_has_the_ollama_endpoint(host):
+def test_librechat_offers_this_pcs_own_ollama_only(host):
+    # librechat_ollama_scope auto: every chat host runs Ollama too, so one
+    # endpoint, this PC's Ollama over the shared Docker network, not the room's.
     config = yaml.safe_load(host.file("/opt/llm-stack/librechat/librechat.yaml").content_string)
     (endpoint,) = config["endpoints"]["custom"]
     assert endpoint["name"] == "Ollama"
@@ -53,7 +55,8 @@ def test_librechat_yaml_has_the_ollama_endpoint(host):
 
 def test_librechat_fetches_the_models_ollama_serves(host):
     models = json.loads(host.check_output("curl -fsS http://127.0.0.1:3080/api/models"))
-    assert models == {"Ollama": ["llama3.2:latest"]}
+    assert models.keys() == {"Ollama"}
+    assert sorted(models["Ollama"]) == ["llama3.2:latest", "qwen2.5:0.5b"]
 
 
 def test_registration_follows_the_setting(host):
@@ -65,6 +68,10 @@ def test_registration_follows_the_setting(host):
 
 
 def test_chat_data_survives_compose_down_and_up(host):
+    # About a minute per PC (stop, then wait for health): the same roles and
+    # settings on both, so one PC proves it (docs/testing.md, "The CI budget").
+    if host.backend.get_hostname() != "pc-02":
+        pytest.skip("checked on pc-02 only")
     post = (
         "curl -fsS -X POST -H 'Content-Type: application/json' "
         '-d \'{"title": "survives restarts"}\' http://127.0.0.1:3080/api/standin/conversations'

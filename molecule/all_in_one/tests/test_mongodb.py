@@ -1,4 +1,4 @@
-"""MongoDB as LibreChat relies on it: healthy, private, authenticated, persistent."""
+"""MongoDB as each PC's LibreChat relies on it: healthy, private, authenticated, persistent."""
 
 from __future__ import annotations
 

@@ -1,12 +1,17 @@
-"""Ollama as a user meets it: healthy, private, configured, models served."""
+"""Ollama as a classroom PC's user meets it: healthy, private, configured, models served."""
 
 from __future__ import annotations
 
 import json
 
+FACT = "/etc/ansible/facts.d/llm_ollama.fact"
+
 
 def api(host, path):
-    return json.loads(host.check_output(f"curl -fsS http://127.0.0.1:11434{path}"))
+    # The URL the role recorded (loopback here, checked below): a wrong address
+    # fails the loopback test alone, not every test that asks the API something.
+    url = json.loads(host.file(FACT).content_string)["url"]
+    return json.loads(host.check_output(f"curl -fsS {url}{path}"))
 
 
 def test_container_is_healthy_and_restarts(host):
@@ -19,6 +24,8 @@ def test_container_is_healthy_and_restarts(host):
 
 
 def test_api_listens_on_loopback_only(host):
+    # Each PC's chat is the only one using its Ollama (the other PC's LibreChat
+    # offers that PC's own): Ollama has no authentication, so not on the network.
     assert host.socket("tcp://127.0.0.1:11434").is_listening
     assert not host.socket("tcp://0.0.0.0:11434").is_listening
     address = host.interface("eth0").addresses[0]
@@ -54,5 +61,5 @@ def test_no_gpu_reservation_on_a_cpu_host(host):
 
 
 def test_stack_records_its_port_for_preflight(host):
-    fact = json.loads(host.file("/etc/ansible/facts.d/llm_ollama.fact").content_string)
+    fact = json.loads(host.file(FACT).content_string)
     assert fact["ports"] == [11434]
