@@ -71,11 +71,21 @@ def service_roles(registry, modules, roles_dir=ROLES_DIR):
     return out
 
 
+def _switched_off(service):
+    """`enabled` (optional, templated by the role): false for a service the role's
+    settings leave out on this host (the model seed of a lab with one Ollama host)."""
+    value = service.get("enabled", True)
+    if isinstance(value, str):
+        return value.strip().lower() in ("false", "no", "off", "0", "")
+    return not value
+
+
 def host_services(declared, role, group_names):
-    """The role's declared services whose group this host is in, each with its name and role."""
+    """The role's declared services whose group this host is in (and that its settings
+    do not switch off), each with its name and role."""
     out = {}
     for name, service in (declared or {}).items():
-        if service.get("group") in group_names:
+        if service.get("group") in group_names and not _switched_off(service):
             entry = dict(service)
             # unit: a systemd service (a distribution package) instead of a container;
             # clients: who may reach its ports (the firewall's rules).

@@ -58,6 +58,11 @@ def test_host_services_follow_the_hosts_groups_and_keep_start_order():
     assert logic.port_clashes(logic.service_ports(both)) == []
     clash = {**both, "gpu": {**both["gpu"], "ports": [3090]}}
     assert logic.port_clashes(logic.service_ports(clash)) == ["3090 (web, gpu)"]
+    # A service its role's settings switch off on a host is not expected there.
+    off = {**declared, "web": {**declared["web"], "enabled": False}}
+    assert list(logic.host_services(off, "r", ["chat"])) == ["db"]
+    assert list(logic.host_services({**off, "web": {**off["web"], "enabled": "False"}}, "r",
+                                    ["chat"])) == ["db"]  # fmt: skip
     stop_order = [s["name"] for s in logic.ordered_services(both, reverse=True)]
     assert stop_order == ["gpu", "web", "db"]
     assert [s["name"] for s in logic.ordered_services(both, ["web"])] == ["web"]
@@ -67,10 +72,11 @@ def test_host_services_follow_the_hosts_groups_and_keep_start_order():
 
 def test_the_collection_declares_each_service_once_with_its_group():
     services = registry.services()
-    assert list(services) == ["ollama", "mongodb", "meilisearch", "librechat", "gateway"]
+    core = ["ollama", "model_seed", "mongodb", "meilisearch", "librechat"]
+    assert list(services) == [*core, "gateway"]
     assert {s.group for s in services.values()} == {"llm_ollama", "llm_chat", "llm_gateway"}
     assert {s.name: s.module for s in services.values()} == {
-        **dict.fromkeys(["ollama", "mongodb", "meilisearch", "librechat"], "core"),
+        **dict.fromkeys(core, "core"),
         "gateway": "security",
     }
     modules = registry.modules()
@@ -96,7 +102,13 @@ def test_modules_list_on_a_fresh_stack(stack):
     assert result.exit_code == 0, result.output
     rows = {row["module"]: row for row in yaml.safe_load(result.output)}
     assert rows["core"]["state"] == "always on"
-    assert rows["core"]["deploys"] == ["ollama", "mongodb", "meilisearch", "librechat"]
+    assert rows["core"]["deploys"] == [
+        "ollama",
+        "model_seed",
+        "mongodb",
+        "meilisearch",
+        "librechat",
+    ]
     assert rows["gpu"]["state"] == "enabled"
     assert rows["security"]["state"] == "disabled"
     assert rows["scaling"]["state"] == "planned"
@@ -168,7 +180,9 @@ def test_with_module_selects_its_services(stack, monkeypatch):
     monkeypatch.setattr(runner_module, "run", lambda stack, job, display: jobs.append(job) or 0)
     result = run("stop", "--with", "core", "--dir", str(stack))
     assert result.exit_code == 0, result.output
-    assert jobs[0].extra_vars["llm_services"] == ["ollama", "mongodb", "meilisearch", "librechat"]
+    assert jobs[0].extra_vars["llm_services"] == [
+        "ollama", "model_seed", "mongodb", "meilisearch", "librechat"
+    ]  # fmt: skip
     assert run("stop", "--with", "gpu", "--dir", str(stack)).exit_code == 2  # no services
     unknown = run("restart", "--with", "securty", "--dir", str(stack))
     assert unknown.exit_code == 2 and "did you mean security?" in unknown.output

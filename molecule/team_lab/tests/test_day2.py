@@ -44,7 +44,8 @@ def test_status_reports_every_host_service_and_model():
     assert report["gpu-02"]["services"]["ollama"]["url"].endswith(":11500")  # ollama_port
     assert report["chat"]["models"] is None  # no Ollama on the chat host
     for gpu in ("gpu-01", "gpu-02"):
-        assert set(report[gpu]["services"]) == {"ollama"}
+        # Two Ollama hosts: each runs the seed other hosts copy models from (docs/models.md).
+        assert set(report[gpu]["services"]) == {"ollama", "model_seed"}
         assert report[gpu]["services"]["ollama"]["url"].startswith("http://")
     assert [m["name"] for m in report["gpu-01"]["models"]] == ["qwen2.5:0.5b"]
     assert {m["name"] for m in report["gpu-02"]["models"]} == {"qwen2.5:0.5b", "llama3.2:latest"}
