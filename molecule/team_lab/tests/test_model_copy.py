@@ -2,8 +2,8 @@
 
 gpu-01 is the hub (the first Ollama host); gpu-02 copies from gpu-01's seed server
 (nginx, llm-model-seed.service). The fake registry converge.yml started counts what
-comes "from the internet". Every test removes the model it adds: the lab is left as
-it was found.
+comes "from the internet". Four `llm models` runs in all (the CI budget): the models
+added are removed at the end, so the lab is left as it was found.
 """
 
 from __future__ import annotations
@@ -82,42 +82,64 @@ def seed_bytes(host: str, name: str = MODEL) -> int:
     return sum(int(b) for _, _, status, b in seed_lines(host, name) if status in ("200", "206"))
 
 
-@pytest.fixture
-def clean():
-    """The model is on no host before and after."""
-    llm("models", "remove", MODEL, "--yes")
+def upstream_range(name: str, digest: str, length: int) -> bytes:
+    """The first bytes of one of the model's blobs, straight from the registry."""
+    request = urllib.request.Request(
+        f"{UPSTREAM}/v2/library/{name}/blobs/{digest}", headers={"Range": f"bytes=0-{length - 1}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as r:
+        return r.read()
+
+
+@pytest.fixture(scope="module")
+def room():
+    """tinyllama on no host, an interrupted copy of its largest blob left on gpu-02 (what
+    Ollama leaves: the data so far and its part's progress), the counters at zero. Both
+    models this file adds are removed at the end."""
+    assert not manifest("gpu-01") and not manifest("gpu-02")
+    digest, size = max(spec(MODEL)["blobs"].items(), key=lambda item: item[1])
+    have = size // 3
+    partial = f"{MODELS['gpu-02']}/blobs/{digest.replace(':', '-')}-partial"
+    subprocess.run(
+        ["docker", "exec", "-i", "gpu-02", "sh", "-c",
+         f"cat > {partial}; truncate -s {size} {partial}"],
+        input=upstream_range(MODEL, digest, have), check=True,
+    )  # fmt: skip
+    part = json.dumps({"N": 0, "Offset": 0, "Size": size, "Completed": have})
+    sh("gpu-02", f"printf '%s' '{part}' > {partial}-0")
     for host in MODELS:
-        sh(host, f"rm -f {SEED_LOG[host]}.test; : > {SEED_LOG[host]} 2>/dev/null || true")
+        sh(host, f": > {SEED_LOG[host]}")
     upstream("/standin/reset", {})
-    yield
-    assert llm("models", "remove", MODEL, "--yes").returncode == 0
+    yield digest, size, have
+    assert llm("models", "remove", MODEL, "newer-model", "--yes").returncode == 0
 
 
-def test_one_download_for_the_room_then_nothing(clean):
+def test_one_download_for_the_room_and_the_interrupted_copy_resumes(room):
+    digest, blob_size, have = room
     added = llm("models", "add", MODEL)
     assert added.returncode == 0, added.stdout + added.stderr
     size = spec(MODEL)["size"]
     assert upstream("/standin/stats")["blob_bytes"] == size  # once, not once per host
     assert manifest("gpu-01") and manifest("gpu-01") == manifest("gpu-02")  # same digests
-    # gpu-02 got it from gpu-01's seed, every byte once (the config blob twice: the
-    # minimum-version check reads it first), nothing from gpu-02's own seed.
+    # gpu-02 got it from gpu-01's seed (the config blob twice: the minimum-version check
+    # reads it first), and of the interrupted blob only the remainder, in one piece.
     config = json.loads(manifest("gpu-01"))["config"]["size"]
-    assert seed_bytes("gpu-01") == size + config
+    assert seed_bytes("gpu-01") == size - have + config
+    ranged = [line for line in seed_lines("gpu-01") if digest in line[1] and line[2] == "206"]
+    assert [int(line[3]) for line in ranged] == [blob_size - have]
     assert seed_bytes("gpu-02") == 0
 
     again = llm("models", "add", MODEL)
     assert again.returncode == 0 and "already present" in again.stdout
     assert upstream("/standin/stats")["blob_bytes"] == size
-    assert seed_bytes("gpu-01") == size + config  # nothing sent again
+    assert seed_bytes("gpu-01") == size - have + config  # nothing sent again
 
 
-def test_a_corrupt_blob_is_found_and_copied_again(clean):
-    assert llm("models", "add", MODEL).returncode == 0
-    digest, size = max(spec(MODEL)["blobs"].items(), key=lambda item: item[1])
+def test_a_corrupt_blob_is_found_and_copied_again(room):
+    digest, size, _ = room
     blob = f"{MODELS['gpu-02']}/blobs/{digest.replace(':', '-')}"
     sh("gpu-02", f"printf 'XX' | dd of={blob} bs=1 seek=100 conv=notrunc 2>/dev/null")
     before = seed_bytes("gpu-01")
-
     synced = llm("models", "add", MODEL, "--limit", "gpu-02")
     assert synced.returncode == 0, synced.stdout + synced.stderr
     config = json.loads(manifest("gpu-01"))["config"]["size"]
@@ -126,47 +148,14 @@ def test_a_corrupt_blob_is_found_and_copied_again(clean):
     assert upstream("/standin/stats")["blob_bytes"] == spec(MODEL)["size"]  # not from upstream
 
 
-def test_an_interrupted_copy_resumes_with_the_remainder(clean):
-    assert llm("models", "add", MODEL, "--limit", "gpu-01").returncode == 0
-    digest, size = max(spec(MODEL)["blobs"].items(), key=lambda item: item[1])
-    have = size // 3
-    name = digest.replace(":", "-")
-    # What an interrupted Ollama leaves on gpu-02: the data so far and its part's progress.
-    head = subprocess.run(
-        ["docker", "exec", "gpu-01", "head", "-c", str(have), f"{MODELS['gpu-01']}/blobs/{name}"],
-        capture_output=True,
-        check=True,
-    ).stdout
-    partial = f"{MODELS['gpu-02']}/blobs/{name}-partial"
-    subprocess.run(
-        [
-            "docker",
-            "exec",
-            "-i",
-            "gpu-02",
-            "sh",
-            "-c",
-            f"cat > {partial}; truncate -s {size} {partial}",
-        ],
-        input=head,
-        check=True,
-    )
-    part = json.dumps({"N": 0, "Offset": 0, "Size": size, "Completed": have})
-    sh("gpu-02", f"printf '%s' '{part}' > {partial}-0")
-    sh("gpu-01", f": > {SEED_LOG['gpu-01']}")
-
-    added = llm("models", "add", MODEL)
-    assert added.returncode == 0, added.stdout + added.stderr
-    ranged = [line for line in seed_lines("gpu-01") if digest in line[1] and line[2] == "206"]
-    assert [int(line[3]) for line in ranged] == [size - have]  # only the remainder
-    assert manifest("gpu-02") == manifest("gpu-01")
-
-
-def test_a_model_needing_a_newer_ollama_is_refused_with_the_way_out():
+def test_a_model_needing_a_newer_ollama_is_not_copied_to_an_older_one(room):
+    """gpu-01 (the hub) runs a newer Ollama than gpu-02 (molecule.yml): the registry lets
+    the hub have the model; the copy to gpu-02 is refused by the stack's own check (a
+    local copy has no registry to refuse it), with the versions and the way out."""
     upstream("/standin/reset", {})
     result = llm("models", "add", "newer-model")
     assert result.returncode != 0
-    # The hub's own pull is refused by the registry (412); the other host is told why.
-    assert "requires a newer version of Ollama" in result.stdout, result.stdout
-    assert not manifest("gpu-01", "newer-model") and not manifest("gpu-02", "newer-model")
-    assert upstream("/standin/stats")["blob_bytes"] == 0
+    assert manifest("gpu-01", "newer-model") and not manifest("gpu-02", "newer-model")
+    assert "requires Ollama 0.41.0 or newer" in result.stdout, result.stdout
+    assert "gpu-02" in result.stdout and "0.40.2" in result.stdout
+    assert upstream("/standin/stats")["blob_bytes"] == spec("newer-model")["size"]  # the hub's
