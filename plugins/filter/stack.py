@@ -46,4 +46,5 @@ class FilterModule(object):
             "service_ports": _wrap(_s.service_ports),
             "port_owner": port_owner,
             "port_clashes": _wrap(_s.port_clashes),
+            "chat_ollama_hosts": _wrap(_s.chat_ollama_hosts),
         }

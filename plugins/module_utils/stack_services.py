@@ -133,3 +133,20 @@ def port_clashes(service_ports):
         for port, names in sorted((int(k), v) for k, v in (service_ports or {}).items())
         if isinstance(names, list) and len(names) > 1
     ]
+
+
+def chat_ollama_hosts(
+    chat_host, groups, scope="auto", ollama_group="llm_ollama", chat_group="llm_chat"
+):
+    """The Ollama hosts a chat host's LibreChat offers (the librechat role's
+    librechat_ollama_scope): "all", the hosts of ollama_group; "own", only itself;
+    "auto", own when the chat hosts and the Ollama hosts are the same machines (a
+    classroom of all-in-one PCs, where each PC's chat uses its own Ollama), else all. Written once: the librechat
+    role makes its endpoints from it, the ollama role decides from it whom to listen to."""
+    ollama = list((groups or {}).get(ollama_group) or [])
+    chat = list((groups or {}).get(chat_group) or [])
+    if scope not in ("auto", "own", "all"):
+        raise RegistryError("librechat_ollama_scope must be auto, own or all, not %r" % (scope,))
+    if scope == "auto":
+        scope = "own" if chat_host in ollama and set(chat) == set(ollama) else "all"
+    return [chat_host] if scope == "own" else ollama

@@ -70,6 +70,23 @@ def test_host_services_follow_the_hosts_groups_and_keep_start_order():
         logic.merge_services([both, logic.host_services({"db": {"group": "chat"}}, "o", ["chat"])])
 
 
+def test_which_ollama_hosts_a_chat_host_uses():
+    """A classroom of all-in-one PCs: each chat its own Ollama (and so no Ollama listens
+    on the network for the others); a team: the chat host uses every GPU server."""
+    logic = registry.logic()
+    room = {"llm_ollama": ["pc-01", "pc-02"], "llm_chat": ["pc-01", "pc-02"]}
+    team = {"llm_ollama": ["gpu-01", "gpu-02"], "llm_chat": ["chat"]}
+    assert logic.chat_ollama_hosts("pc-02", room) == ["pc-02"]
+    assert logic.chat_ollama_hosts("pc-02", room, "all") == ["pc-01", "pc-02"]
+    assert logic.chat_ollama_hosts("chat", team) == ["gpu-01", "gpu-02"]
+    assert logic.chat_ollama_hosts("chat", team, "own") == ["chat"]
+    mixed = {"llm_ollama": ["chat", "gpu-01"], "llm_chat": ["chat"]}
+    # The chat host runs Ollama too, beside a GPU server: it offers both.
+    assert logic.chat_ollama_hosts("chat", mixed) == ["chat", "gpu-01"]
+    with pytest.raises(logic.RegistryError, match="auto, own or all"):
+        logic.chat_ollama_hosts("chat", team, "mine")
+
+
 def test_the_collection_declares_each_service_once_with_its_group():
     services = registry.services()
     core = ["ollama", "model_seed", "mongodb", "meilisearch", "librechat"]
