@@ -18,10 +18,11 @@ if TYPE_CHECKING:
     from cli.events import RunState
 
 # Forks: one per host the run targets, between these bounds. Ansible's own default
-# is 5, so 30 machines go 5 at a time. Above about 50 the controller's CPU, not the
-# hosts, is the limit (benchmarks/controller_scale.py: each fork costs controller
-# CPU per task whatever the count, and a 2-core controller is saturated well before
-# 50 concurrent module runs); a bigger controller can raise it with --forks or llm_forks.
+# is 5, so 30 machines go 5 at a time. The cap (benchmarks/controller_scale.py, the
+# install's first play over SSH): a host costs the controller about 2 CPU seconds per
+# 30 tasks (0.07 per task) while each task takes the host 0.3-1 s, so one core keeps
+# roughly 5-15 forks busy; 50 forks fill a 4-8 core controller, and more only queue for
+# its CPU. Memory is no limit: about 18 MB per fork. --forks or llm_forks go past it.
 MIN_FORKS = 5
 DEFAULT_MAX_FORKS = 50
 FORKS_RANGE = (1, 500)
