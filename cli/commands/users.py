@@ -232,13 +232,15 @@ def import_(roster: Path, prune: bool, yes: bool, handout: Path | None, stack_di
         accounts.save(stack.accounts, new_state)
     _print_changes(reports, opts.check)
 
-    fresh = {p.username for p in plan.create} | set(password_changed)
-    made = {u for r in reports.values() for u in (r.get("created") or [])} | set(password_changed)
-    if not opts.check and fresh & made:
+    # Slips for what the hosts really made (a run that failed earlier is finished
+    # now, with the passwords recorded then) and for the passwords really reset.
+    created = {u for r in reports.values() for u in (r.get("created") or [])}
+    updated = {u for r in reports.values() for u in (r.get("updated") or [])}
+    made = (created | (updated & set(password_changed))) & set(new_state)
+    if not opts.check and made:
         path = _handout_path(stack, handout)
         chosen = [
-            new_state[u]
-            for u in sorted(fresh & made, key=lambda u: (new_state[u].role != "teacher", u))
+            new_state[u] for u in sorted(made, key=lambda u: (new_state[u].role != "teacher", u))
         ]
         from cli.handout import html_path, write_handout
 

@@ -207,6 +207,12 @@ def main():
     )
     p = module.params
     container, action = p["container"], p["action"]
+    running = module.run_command(["docker", "inspect", "-f", "{{.State.Running}}", container])
+    if running[0] != 0 or running[1].strip() != "true":
+        module.fail_json(
+            msg="LibreChat (container %s) is not running here: run llm install "
+            "(or llm start librechat) first" % container
+        )
     existing = la.parse_users(_read(module, container, "list-users"))
 
     if action == "list":

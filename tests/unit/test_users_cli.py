@@ -113,6 +113,19 @@ def test_a_second_import_generates_nothing_and_writes_no_handout(stack, roster, 
     assert "accounts changed: 0" in again.output
 
 
+def test_accounts_a_failed_run_left_unmade_get_their_slips_next_time(stack, roster, monkeypatch):
+    FakePlaybook(monkeypatch, created_by_host={}, code=1)  # nothing made: the run failed
+    failed = run("users", "import", str(roster), "--dir", str(stack))
+    assert failed.exit_code == 1 and "handout" not in failed.output
+    recorded = accounts.load(stack / "accounts.yml")  # kept, so the passwords stay the same
+    FakePlaybook(monkeypatch, created_by_host={"pc-01": ["ana", "bo", "tess"]})
+    handout = stack / "slips.txt"
+    again = run("users", "import", str(roster), "--handout", str(handout), "--dir", str(stack))
+    assert again.exit_code == 0, again.output
+    assert accounts.load(stack / "accounts.yml") == recorded
+    assert all(a.password in handout.read_text() for a in recorded.values())
+
+
 def test_a_bad_roster_lists_every_problem_and_changes_nothing(stack, tmp_path, monkeypatch):
     fake = FakePlaybook(monkeypatch)
     bad = tmp_path / "bad.csv"

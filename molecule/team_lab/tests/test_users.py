@@ -25,7 +25,8 @@ ROSTER = (
 
 
 def login(email: str, password: str) -> int:
-    """LibreChat's password log-in on the chat host (port 3090: molecule.yml)."""
+    """LibreChat's password log-in on the chat host (port 3090: molecule.yml). Its limiter
+    allows 7 attempts in 5 minutes from one address: this file makes 4."""
     body = json.dumps({"email": email, "password": password})
     out = subprocess.run(
         ["docker", "exec", "chat", "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
@@ -61,11 +62,13 @@ def imported(tmp_path_factory):
     roster.write_text(ROSTER, encoding="utf-8")
     handout = roster.parent / "handout.txt"
     result = llm("users", "import", str(roster), "--handout", str(handout))
-    yield roster, handout, result
-    names = list(listed())
-    if names:
-        llm("users", "remove", *names, "--yes")
-    (STACK / "accounts.yml").unlink(missing_ok=True)
+    try:
+        yield roster, handout, result
+    finally:
+        (STACK / "accounts.yml").unlink(missing_ok=True)
+        names = list(listed())
+        if names:
+            llm("users", "remove", *names, "--yes")
 
 
 def test_import_makes_the_class_teacher_first_with_a_private_handout(imported):
@@ -98,7 +101,7 @@ def test_a_second_import_changes_nothing(imported):
 def test_a_bad_roster_lists_every_problem_and_changes_nothing(imported, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text(
-        "email,name,username,host\ndee@school,Dee,d,gpu-01\ntess@school.example,Tess Again,tess,\n",
+        "email,name,username,host\ndee@school,Dee,d,gpu-01\neve@school.example,Ev,eve,\n",
         encoding="utf-8",
     )
     before = listed()
@@ -120,7 +123,6 @@ def test_prune_asks_then_removes_the_student_gone_from_the_roster(imported, tmp_
     assert pruned.returncode == 0, pruned.stdout + pruned.stderr
     assert "chat: 0 created, 0 updated, 1 removed, 3 unchanged" in pruned.stdout
     assert sorted(listed()) == ["ana", "bo", "tess"]
-    assert login("cy@school.example", "given-pass-77") != 200
 
 
 def test_reset_password_then_no_password_anywhere(imported, tmp_path):
