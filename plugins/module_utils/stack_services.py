@@ -141,8 +141,9 @@ def chat_ollama_hosts(
     """The Ollama hosts a chat host's LibreChat offers (the librechat role's
     librechat_ollama_scope): "all", the hosts of ollama_group; "own", only itself;
     "auto", own when the chat hosts and the Ollama hosts are the same machines (a
-    classroom of all-in-one PCs, where each PC's chat uses its own Ollama), else all. Written once: the librechat
-    role makes its endpoints from it, the ollama role decides from it whom to listen to."""
+    classroom of all-in-one PCs, where each PC's chat uses its own Ollama), else all.
+    Written once: the librechat role makes its endpoints from it, the ollama role
+    decides from it whom to listen to."""
     ollama = list((groups or {}).get(ollama_group) or [])
     chat = list((groups or {}).get(chat_group) or [])
     if scope not in ("auto", "own", "all"):

@@ -80,15 +80,21 @@ FAKE = textwrap.dedent(
     def ask(question):
         # Node's readline per question: what arrived before the question is lost.
         time.sleep(0.2)
+        os.set_blocking(0, False)
         try:
-            os.read(0, 65536) if os.get_blocking(0) is False else None
+            os.read(0, 65536)
         except BlockingIOError:
             pass
+        os.set_blocking(0, True)
         sys.stdout.write("\x1b[36m" + question + "\n> \x1b[0m"); sys.stdout.flush()
-        return sys.stdin.readline().strip()
-    os.set_blocking(0, False)
+        line = b""
+        while not line.endswith(b"\n"):
+            byte = os.read(0, 1)
+            if not byte:
+                break
+            line += byte
+        return line.decode().strip()
     first = ask("Are you sure? (y/N)")
-    os.set_blocking(0, True)
     second = ask("Password:")
     print("got", first, len(second))
     sys.exit(0 if first == "y" else 3)

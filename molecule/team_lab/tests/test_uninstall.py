@@ -1,4 +1,4 @@
-"""`llm uninstall`: keeps data unless --purge; a later install finds the kept models.
+"""`llm uninstall`: keeps data unless --purge; a re-imaged host gets its models from the hub.
 
 The test reinstalls what it removed, so no other test file depends on the order.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 import subprocess
 
 from test_day2 import llm, models, status
+from test_model_copy import spec, upstream
 
 
 def in_host(host: str, *argv: str) -> subprocess.CompletedProcess:
@@ -16,9 +17,11 @@ def in_host(host: str, *argv: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_uninstall_keeps_data_purge_deletes_it_and_one_reinstall_restores_both():
-    """gpu-02 uninstalled (data kept), gpu-01 purged, then one reinstall of both
-    (one install run, not two: the CI budget, docs/testing.md)."""
+def test_uninstall_keeps_data_purge_deletes_it_and_a_reimaged_host_copies_from_the_hub():
+    """gpu-02 uninstalled (data kept), then purged (data gone: a re-imaged machine), then
+    `llm install --limit gpu-02` brings its models back from the hub (gpu-01, outside the
+    limit) through the hub's model seed, not from the internet (docs/models.md). One
+    reinstall in all (the CI budget, docs/testing.md)."""
     kept = set(models()["gpu-02"])
     result = llm("uninstall", "--limit", "gpu-02")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -32,16 +35,22 @@ def test_uninstall_keeps_data_purge_deletes_it_and_one_reinstall_restores_both()
     assert rc == 1 and report["gpu-02"]["services"] == {}  # nothing deployed there now
     assert report["gpu-01"]["services"]["ollama"]["state"] == "running"  # the limit held
 
-    refused = llm("uninstall", "--purge", "--limit", "gpu-01")
+    refused = llm("uninstall", "--purge", "--limit", "gpu-02")
     assert refused.returncode == 2 and "--yes" in refused.stderr
-    assert in_host("gpu-01", "test", "-d", "/opt/llm-stack/ollama/models").returncode == 0
-    purged = llm("uninstall", "--purge", "--yes", "--limit", "gpu-01")
+    assert in_host("gpu-02", "test", "-d", "/srv/ollama/models").returncode == 0
+    purged = llm("uninstall", "--purge", "--yes", "--limit", "gpu-02")
     assert purged.returncode == 0, purged.stdout + purged.stderr
-    assert in_host("gpu-01", "test", "-e", "/opt/llm-stack").returncode == 1
-    assert "llm-ollama" not in in_host("gpu-01", "docker", "ps", "-a").stdout
+    assert in_host("gpu-02", "test", "-e", "/srv/ollama/models").returncode == 1
 
-    # Leave the lab as the other test files expect it: no test depends on running last.
-    reinstall = llm("install", "--limit", "gpu-01:gpu-02")
+    # The re-imaged machine: its models come from the hub's seed.
+    upstream("/standin/reset", {})
+    in_host("gpu-01", "sh", "-c", ": > /opt/llm-stack/ollama/seed/access.log")
+    reinstall = llm("install", "--limit", "gpu-02")
     assert reinstall.returncode == 0, reinstall.stdout + reinstall.stderr
-    assert set(models()["gpu-02"]) == kept  # found the kept models, nothing pulled
+    assert set(models()["gpu-02"]) == kept
+    seed_log = in_host("gpu-01", "cat", "/opt/llm-stack/ollama/seed/access.log").stdout
+    assert " 206 " in seed_log  # gpu-02 copied blobs from the hub
+    # The hub serves qwen2.5:0.5b itself: nothing of it came from upstream again (the hub
+    # may fetch llama3.2, which it did not have, once for the room).
+    assert upstream("/standin/stats")["blob_bytes"] <= spec("llama3.2")["size"]
     assert status()[0] == 0
