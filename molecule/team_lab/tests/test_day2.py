@@ -153,12 +153,12 @@ def test_models_add_shows_progress_then_sync_prune_and_remove_restore():
 def test_a_model_that_does_not_fit_is_refused_with_the_numbers():
     before = models()
     # Ask for more free space than any disk has: the pull must stop when Ollama announces it.
-    # (A model the lab's stand-in registry has: molecule.yml, STANDIN_OLLAMA_UPSTREAM.)
-    result = llm(
-        "models", "add", "tinyllama", "--limit", "gpu-01", "-e", "ollama_disk_reserve_mb=999999999"
-    )
+    # A model the lab's stand-in registry has (molecule.yml, STANDIN_OLLAMA_UPSTREAM) and
+    # no other test uses: the stopped pull leaves its partial download behind, as Ollama does.
+    reserve = "ollama_disk_reserve_mb=999999999"
+    result = llm("models", "add", "llama3.2:1b", "--limit", "gpu-01", "-e", reserve)
     assert result.returncode == 1
-    assert "not enough disk: tinyllama:latest needs" in result.stdout
+    assert "not enough disk: llama3.2:1b needs" in result.stdout
     assert "GB free" in result.stdout
     assert models() == before
 

@@ -97,6 +97,11 @@ def room():
     Ollama leaves: the data so far and its part's progress), the counters at zero. Both
     models this file adds are removed at the end."""
     assert not manifest("gpu-01") and not manifest("gpu-02")
+    # No download another test stopped half-way (they resume, as in Ollama), no blob of
+    # the model left without its manifest: the counts below start from nothing.
+    blobs = " ".join(d.replace(":", "-") + "*" for d in spec(MODEL)["blobs"])
+    for host in MODELS:
+        sh(host, f"cd {MODELS[host]}/blobs && rm -f *-partial* {blobs}")
     digest, size = max(spec(MODEL)["blobs"].items(), key=lambda item: item[1])
     have = size // 3
     partial = f"{MODELS['gpu-02']}/blobs/{digest.replace(':', '-')}-partial"
