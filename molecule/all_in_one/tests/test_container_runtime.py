@@ -1,4 +1,5 @@
-"""Docker as a user gets it: running, Compose v2, the configured daemon."""
+"""Docker as a user gets it, on each classroom PC: running, Compose v2, the configured
+daemon (Debian 13's packages; the container_runtime role has no scenario of its own)."""
 
 from __future__ import annotations
 
