@@ -50,7 +50,7 @@ def installed(base_url, timeout=30):
     return dict((m["name"], m.get("size", 0)) for m in models)
 
 
-def pull(base_url, name, timeout=300, on_progress=None, check_space=None):
+def pull(base_url, name, timeout=300, on_progress=None, check_space=None, insecure=False):
     """Pull a model, reading Ollama's NDJSON progress. Returns bytes of its layers.
 
     on_progress(completed, total, status) is called with the bytes so far over
@@ -61,9 +61,10 @@ def pull(base_url, name, timeout=300, on_progress=None, check_space=None):
     """
     totals = {}
     done = {}
-    with _call(
-        base_url.rstrip("/") + "/api/pull", "POST", {"model": name, "stream": True}, timeout=timeout
-    ) as response:
+    body = {"model": name, "stream": True}
+    if insecure:  # a plain-HTTP registry: a peer's model seed (ollama_copy)
+        body["insecure"] = True
+    with _call(base_url.rstrip("/") + "/api/pull", "POST", body, timeout=timeout) as response:
         for raw in response:
             if not raw.strip():
                 continue

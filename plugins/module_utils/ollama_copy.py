@@ -178,34 +178,6 @@ def server_version(base_url, timeout=30):
         return str(json.load(response).get("version") or "")
 
 
-def pull(base_url, name, insecure=False, timeout=300, on_progress=None, check_space=None):
-    """POST /api/pull, reading Ollama's NDJSON progress (as module_utils.ollama.pull,
-    with `insecure` for a plain-HTTP seed). Returns the bytes of the layers seen.
-    Raises RuntimeError with Ollama's own message when the pull fails."""
-    totals, done = {}, {}
-    body = {"model": name, "stream": True}
-    if insecure:
-        body["insecure"] = True
-    with _open(base_url.rstrip("/") + "/api/pull", "POST", body, timeout=timeout) as response:
-        for raw in response:
-            if not raw.strip():
-                continue
-            event = json.loads(raw)
-            if event.get("error"):
-                raise RuntimeError(event["error"])
-            if event.get("digest") and event.get("total"):
-                announced = event["digest"] not in totals
-                totals[event["digest"]] = event["total"]
-                done[event["digest"]] = event.get("completed") or 0
-                if announced and check_space is not None:
-                    check_space(sum(totals.values()) - sum(done.values()))
-            if on_progress is not None:
-                on_progress(sum(done.values()), sum(totals.values()), event.get("status", ""))
-            if event.get("status") == "success":
-                return sum(totals.values())
-    raise RuntimeError("the pull of %s ended before Ollama reported success" % name)
-
-
 def copy(base_url, source, destination, timeout=60):
     with _open(
         base_url.rstrip("/") + "/api/copy",

@@ -261,7 +261,7 @@ def main():
     for attempt in range(1, module.params["retries"] + 2):
         result["attempts"] = attempt
         try:
-            total = ollama_copy.pull(
+            total = ollama.pull(
                 url,
                 pull_name,
                 insecure=insecure,
