@@ -20,7 +20,6 @@ it is vault-encrypted (like secrets.yml can be) it stays encrypted.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -32,29 +31,12 @@ from cli import vault
 from cli.errors import LlmError
 from cli.passwords import DEFAULT_LENGTH, easy_password
 from cli.roster import DEFAULT_MIN_PASSWORD_LENGTH, STUDENT, TEACHER, Account
-from cli.secretstore import FILE_MODE
+from cli.secretstore import read_text, write_private
 
 VARIABLE = "accounts"
 # The fields an update can name, in the order they are reported.
 FIELDS = ("email", "name", "role", "host", "tokens", "password")
 _HINT = "fix it by hand, or move it away (the next import then makes every password anew)"
-
-
-def write_private(path: Path, payload: bytes) -> None:
-    """Write atomically; the file never exists with a mode wider than 0600, whatever the umask."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.unlink(missing_ok=True)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-    try:
-        os.fchmod(fd, FILE_MODE)  # a umask can only narrow it; this makes it exactly 0600
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    tmp.replace(path)
 
 
 @dataclass(frozen=True)
@@ -115,14 +97,8 @@ def load(path: Path) -> dict[str, StoredAccount]:
     """username -> StoredAccount; an absent file means no accounts yet."""
     if not path.exists():
         return {}
-    raw = path.read_bytes()
-    text = (
-        vault.decrypt(raw, vault.password_file(), path)
-        if vault.is_encrypted(path)
-        else raw.decode("utf-8")
-    )
     try:
-        data = yaml.safe_load(text) or {}
+        data = yaml.safe_load(read_text(path)) or {}
     except yaml.YAMLError as exc:
         raise LlmError(f"{path} is not valid YAML", _HINT) from exc
     entries = data.get(VARIABLE) if isinstance(data, dict) else None

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cli.accounts import write_private
+from cli.secretstore import write_private
 
 CUT = "- - - - - - - - - - - - - - - - - - - - - - - - - - - - - - -  cut here  - - -"
 NOTE = "Sign in with your email address and this password, then change the password."

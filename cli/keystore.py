@@ -8,7 +8,6 @@ and looks it up. A lost key cannot be recovered: revoke it and add another.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import secrets
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from cli.errors import LlmError
-from cli.secretstore import API_KEY_PREFIX, FILE_MODE
+from cli.secretstore import API_KEY_PREFIX, write_private
 
 # A name is a word a log line can show: letters, digits, . _ - @ (no spaces).
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
@@ -57,12 +56,7 @@ def save(path: Path, keys: dict[str, str]) -> None:
         "# local-llm-stack API keys: names and sha256 hashes only (each key was shown once).\n"
         + yaml.safe_dump({VARIABLE: dict(sorted(keys.items()))}, default_flow_style=False)
     )
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.unlink(missing_ok=True)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    tmp.replace(path)
+    write_private(path, text.encode("utf-8"))
 
 
 def check_name(name: str) -> None:

@@ -61,18 +61,38 @@ SPECS: tuple[SecretSpec, ...] = (
 )
 
 
+def read_text(path: Path) -> str:
+    """A private file's text, decrypted when it is vault-encrypted (secrets.yml, accounts.yml)."""
+    raw = path.read_bytes()
+    if vault.is_encrypted(path):
+        return vault.decrypt(raw, vault.password_file(), path)
+    return raw.decode("utf-8")
+
+
+def write_private(path: Path, payload: bytes) -> None:
+    """Write atomically; the file never exists with a mode wider than 0600, whatever the umask.
+    Every private file of the stack directory is written this way."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    try:
+        os.fchmod(fd, FILE_MODE)  # a umask can only narrow it; this makes it exactly 0600
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    tmp.replace(path)
+
+
 def load(path: Path) -> dict[str, str]:
     """Read the secrets file (decrypting a vault-encrypted one); absent means none."""
     if not path.exists():
         return {}
-    raw = path.read_bytes()
-    text = (
-        vault.decrypt(raw, vault.password_file(), path)
-        if vault.is_encrypted(path)
-        else raw.decode("utf-8")
-    )
     try:
-        data = yaml.safe_load(text) or {}
+        data = yaml.safe_load(read_text(path)) or {}
     except yaml.YAMLError as exc:
         raise LlmError(
             f"secrets file {path} is not valid YAML",
@@ -97,14 +117,7 @@ def _write(path: Path, data: dict[str, str], encrypted: bool | None = None) -> N
         data, default_flow_style=False, sort_keys=True
     )
     payload = vault.encrypt(text, vault.password_file()) if encrypted else text.encode("utf-8")
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.unlink(missing_ok=True)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(payload)
-        handle.flush()
-        os.fsync(handle.fileno())
-    tmp.replace(path)
+    write_private(path, payload)
 
 
 def set_encrypted(path: Path, encrypted: bool) -> bool:

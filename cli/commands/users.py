@@ -23,6 +23,7 @@ import click
 from cli import accounts, inventory, prompts, runner
 from cli.errors import EXIT_OK, LlmError
 from cli.options import AnsibleOptions, ansible_options, collect_ansible_options, stack_dir_option
+from cli.secretstore import write_private
 from cli.stack import StackDir, resolve_dir
 
 
@@ -76,7 +77,7 @@ def _run(
         "llm_users_remove": sorted(set(remove)),
         "llm_users_balance": dict(balance or {}),
     }
-    accounts.write_private(run_file, yaml.safe_dump(payload, allow_unicode=True).encode())
+    write_private(run_file, yaml.safe_dump(payload, allow_unicode=True).encode())
     try:
         display = RunDisplay(verbose=opts.verbosity > 0, quiet=action == "list")
         job = runner.PlaybookRun.from_options(

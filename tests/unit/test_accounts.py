@@ -243,8 +243,10 @@ def test_write_private_never_exists_wider_than_0600(tmp_path, umask0, monkeypatc
         modes.append(mode)
         return real_open(path, flags, mode, *args, **kwargs)
 
-    monkeypatch.setattr(accounts.os, "open", spy)
-    accounts.write_private(tmp_path / "f", b"x")
+    from cli import secretstore  # the stack directory's one writer of private files
+
+    monkeypatch.setattr(secretstore.os, "open", spy)
+    secretstore.write_private(tmp_path / "f", b"x")
     assert modes == [0o600]
 
 
