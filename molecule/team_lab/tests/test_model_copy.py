@@ -11,15 +11,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import urllib.request
-from pathlib import Path
 
 import pytest
+from test_day2 import llm
 
-REPO = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
-STACK = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "stack"
-INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 UPSTREAM = f"http://172.17.0.1:{os.environ.get('LLM_TEST_MODEL_REGISTRY_PORT', '5055')}"
 MODELS = {"gpu-01": "/opt/llm-stack/ollama/models", "gpu-02": "/srv/ollama/models"}
 SEED_LOG = {
@@ -27,18 +23,6 @@ SEED_LOG = {
     "gpu-02": "/srv/ollama/seed/access.log",
 }
 MODEL = "tinyllama"
-
-
-def llm(*args: str) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        [sys.executable, "-m", "cli.main", *args, "--dir", str(STACK), "-i", INVENTORY],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert "Traceback" not in result.stderr, result.stderr
-    return result
 
 
 def sh(host: str, script: str, check: bool = True) -> str:
