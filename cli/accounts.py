@@ -36,7 +36,10 @@ from cli.secretstore import read_text, write_private
 VARIABLE = "accounts"
 # The fields an update can name, in the order they are reported.
 FIELDS = ("email", "name", "role", "host", "tokens", "password")
-_HINT = "fix it by hand, or move it away (the next import then makes every password anew)"
+_HINT = (
+    "fix it by hand; the accounts it records keep their passwords on the chat hosts, so to start "
+    "over remove them first ('llm users remove') or give each a new one ('llm users reset-password')"
+)
 
 
 @dataclass(frozen=True)
@@ -168,8 +171,9 @@ def plan(
 
     A row without a password keeps the stored one (never regenerated); a new
     account without one gets a generated password. Raises LlmError when a row's
-    email belongs to another stored account (LibreChat's emails are unique and
-    its scripts cannot rename a username).
+    email belongs to another stored account or differs from its own account's
+    (LibreChat's emails are unique, and its scripts can rename neither a username
+    nor an email).
     """
     length = max(DEFAULT_LENGTH, min_password_length)
     in_roster = {row.username for row in roster}
@@ -182,12 +186,20 @@ def plan(
                 f"line {row.line}: email {row.email!r} belongs to the existing account {owner!r}"
                 + ("" if owner in in_roster else " (no longer in the roster)")
             )
+        old = stored.get(row.username)
+        # The hosts find an account by its email: a new one would be a second account
+        # for a username LibreChat already has, refused on every chat host.
+        if old is not None and _differs("email", old.email, row.email):
+            conflicts.append(
+                f"line {row.line}: account {row.username!r} has the email {old.email!r}; "
+                f"LibreChat's scripts cannot change it to {row.email!r}"
+            )
     if conflicts:
         raise LlmError(
-            "the roster gives existing email addresses to other usernames:\n"
-            + "\n".join(conflicts),
-            "a username cannot be renamed: keep the old username in the roster, or remove the "
-            "old account first with 'llm users remove'",
+            "the roster changes what LibreChat's scripts cannot change:\n" + "\n".join(conflicts),
+            "an account's username and email cannot be renamed: keep the old ones in the "
+            "roster, or remove the account first with 'llm users remove USERNAME' (its "
+            "conversations go with it) and import it again",
         )
 
     create: list[PlannedAccount] = []

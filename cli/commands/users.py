@@ -189,11 +189,10 @@ def import_(roster: Path, prune: bool, yes: bool, handout: Path | None, stack_di
     plan = accounts.plan(rows, stored, prune=prune)
 
     for planned in plan.update:
-        fixed = [f for f in planned.changed if f in ("email", "name")]
-        if fixed:
+        if "name" in planned.changed:
             click.echo(
                 f"note: {planned.username}: LibreChat's scripts cannot change an account's "
-                f"{' or '.join(fixed)}; recorded here, change it in LibreChat too if needed"
+                "name; recorded here, the student can change it in LibreChat's settings"
             )
     pruned = [gone.username for gone in plan.remove] if prune else []
     if pruned and not opts.check:

@@ -148,15 +148,22 @@ def test_email_role_and_case(tmp_path):
     same = plan(roster(tmp_path, CLASS.replace("alice@x.example", "Alice@X.example")), state,
                 prune=False)  # fmt: skip
     assert same.update == ()
-    # ... another address is, and so is a role.
-    moved = CLASS.replace("alice@x.example", "alice@y.example").replace(
+    # ... a role is a change ...
+    demoted = CLASS.replace(
         "t@x.example,Ms Teacher,teach,,,,teacher", "t@x.example,Ms Teacher,teach,,,,student"
     )
-    result = plan(roster(tmp_path, moved), state, prune=False)
-    assert {p.username: p.changed for p in result.update} == {
-        "alice": ("email",),
-        "teach": ("role",),
-    }
+    result = plan(roster(tmp_path, demoted), state, prune=False)
+    assert {p.username: p.changed for p in result.update} == {"teach": ("role",)}
+    # ... and another address is refused: the hosts know the account by its email, and
+    # LibreChat's scripts cannot change it (it was a conflict on every later import).
+    moved = CLASS.replace("alice@x.example", "alice@y.example")
+    with pytest.raises(LlmError) as caught:
+        plan(roster(tmp_path, moved), state, prune=False)
+    assert (
+        "line 2: account 'alice' has the email 'alice@x.example'; LibreChat's scripts cannot "
+        "change it to 'alice@y.example'" in str(caught.value)
+    )
+    assert "llm users remove" in caught.value.hint
 
 
 def test_a_row_giving_the_stored_password_is_no_change(tmp_path):

@@ -143,6 +143,38 @@ def test_a_bad_roster_lists_every_problem_and_changes_nothing(stack, tmp_path, m
     assert fake.jobs == [] and not (stack / "accounts.yml").exists()
 
 
+def test_a_changed_row_updates_that_account_and_an_email_change_is_refused(
+    stack, roster, monkeypatch
+):
+    FakePlaybook(monkeypatch)
+    assert run("users", "import", str(roster), "--dir", str(stack)).exit_code == 0
+    record = stack / "accounts.yml"
+    before = accounts.load(record)
+    changed = roster.parent / "changed.csv"
+    changed.write_text(roster.read_text().replace("Ana Lima,ana,,20000", "Ana Silva,ana,,30000"))
+    fake = FakePlaybook(monkeypatch, created_by_host={})
+    updated = run("users", "import", str(changed), "--dir", str(stack))
+    assert updated.exit_code == 0, updated.output
+    assert fake.files[0][1]["llm_users_balance"] == {"ana": 30000}  # the new allowance only
+    assert "note: ana" in updated.output and "name" in updated.output
+    after = accounts.load(record)
+    assert after["ana"].name == "Ana Silva" and after["ana"].password == before["ana"].password
+    assert {n: a for n, a in after.items() if n != "ana"} == {
+        n: a for n, a in before.items() if n != "ana"
+    }
+
+    # LibreChat's scripts find an account by its email and cannot change it: refused
+    # before anything runs (it used to be recorded, then a conflict on every host).
+    kept = record.read_bytes()
+    moved = roster.parent / "moved.csv"
+    moved.write_text(changed.read_text().replace("ana@school.example", "ana@other.example"))
+    fake = FakePlaybook(monkeypatch)
+    refused = run("users", "import", str(moved), "--dir", str(stack))
+    assert refused.exit_code == 2, refused.output
+    assert "line 3: account 'ana' has the email 'ana@school.example'" in refused.output
+    assert fake.jobs == [] and record.read_bytes() == kept
+
+
 def test_prune_asks_first_and_without_an_answer_changes_nothing(stack, roster, monkeypatch):
     FakePlaybook(monkeypatch)
     assert run("users", "import", str(roster), "--dir", str(stack)).exit_code == 0
