@@ -425,6 +425,11 @@ def test_disabling_the_module_converges_and_keeps_the_chat_data(secured):
     install = llm("install")
     assert install.returncode == 0, install.stdout + install.stderr
     assert in_host("gw", "systemctl", "is-active", "haproxy").stdout.strip() != "active"
+    # The gateway's directory stays, its configuration and record go: `llm start` leaves
+    # the package's HAProxy alone (it started it, and failed on the missing haproxy.cfg).
+    started = llm("start", "--limit", "gw")
+    assert started.returncode == 0, started.stdout + started.stderr
+    assert in_host("gw", "systemctl", "is-active", "haproxy").stdout.strip() != "active"
     assert "llm_stack" not in in_host("gpu-01", "nft", "list", "tables").stdout
     assert "before the gateway" in conversations_on_chat()
     conn = http.client.HTTPConnection(address("chat"), 3090, timeout=10)
