@@ -37,8 +37,9 @@ VARIABLE = "accounts"
 # The fields an update can name, in the order they are reported.
 FIELDS = ("email", "name", "role", "host", "tokens", "password")
 _HINT = (
-    "fix it by hand; the accounts it records keep their passwords on the chat hosts, so to start "
-    "over remove them first ('llm users remove') or give each a new one ('llm users reset-password')"
+    "fix it by hand; the accounts it records keep their passwords on the chat hosts, so to "
+    "start over remove them first ('llm users remove') or give each a new one "
+    "('llm users reset-password')"
 )
 
 
