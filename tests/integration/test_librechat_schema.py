@@ -104,7 +104,10 @@ def test_balances_with_a_price_for_local_models_pass(tmp_path):
     priced (by the names Ollama lists) so an allowance is a number of tokens."""
     path = render(
         tmp_path,
-        [{"name": "Ollama", "url": "http://ollama:11434/v1/"}],
+        [
+            {"name": "Ollama pc-01", "url": "http://ollama:11434/v1/", "models": []},
+            {"name": "Ollama gpu-02", "url": "http://10.0.0.2:11434/v1/", "models": ["phi3"]},
+        ],
         ["llama3.2", "qwen2.5:3b"],
         librechat_balance_enabled=True,
         librechat_balance_start=40000,
@@ -124,6 +127,9 @@ def test_balances_with_a_price_for_local_models_pass(tmp_path):
     prices = config["endpoints"]["custom"][0]["tokenConfig"]
     assert sorted(prices) == ["llama3.2", "llama3.2:latest", "qwen2.5:3b"]
     assert prices["qwen2.5:3b"] == {"prompt": 1.0, "completion": 1.0, "context": 4096}
+    # Each endpoint also prices the models its own host is set to serve.
+    other = config["endpoints"]["custom"][1]["tokenConfig"]
+    assert sorted(other) == ["llama3.2", "llama3.2:latest", "phi3", "phi3:latest", "qwen2.5:3b"]
 
 
 def test_no_balance_section_unless_enabled(tmp_path):
@@ -141,3 +147,21 @@ def test_the_schema_rejects_a_malformed_endpoint(tmp_path):
     assert not verdict["ok"]
     assert "endpoints.custom.0.models.fetch: Expected boolean, received string" in verdict["issues"]
     assert "endpoints.custom.0.models.default: Required" in verdict["issues"]
+
+
+def test_a_setting_the_schema_would_drop_is_caught(tmp_path):
+    """zod drops unknown keys below the top level without an error: a price or a
+    setting LibreChat never sees would pass a plain safeParse."""
+    path = render(tmp_path, [{"name": "Ollama", "url": "http://ollama:11434/v1/"}], ["llama3.2"],
+                  librechat_balance_enabled=True)  # fmt: skip
+    assert validate(path)["ok"]
+    config = yaml.safe_load(path.read_text())
+    config["endpoints"]["custom"][0]["tokenPrices"] = {"llama3.2": 1}
+    config["surprise"] = True
+    path.write_text(yaml.safe_dump(config))
+    verdict = validate(path)
+    assert not verdict["ok"]
+    assert any("surprise" in issue for issue in verdict["issues"]), verdict
+    del config["surprise"]
+    path.write_text(yaml.safe_dump(config))
+    assert validate(path)["dropped"] == ["endpoints.custom.0.tokenPrices"]
