@@ -136,6 +136,21 @@ def test_chat_host_without_any_ollama_host_without_the_cli(stack, tmp_path):
     assert "Install the Docker packages" not in result.stdout
 
 
+def test_a_public_certificate_needs_the_gateways_name_for_librechat(stack):
+    """With ACME or the user's own certificate, LibreChat cannot reach the gateway at its
+    private address (the certificate does not name it): said before anything changes."""
+    secured = ALL_IN_ONE + "\n[llm_gateway]\nlocalhost\n"
+    settings = '{"llm_modules": ["security"], "gateway_cert_source": "acme"}'
+    result = install(stack, secured, "-e", settings)
+    assert_stopped_at_the_checks(result, "has a certificate from acme, which does not name")
+    assert "set librechat_gateway_url" in result.stdout
+    named = '{"llm_modules": ["security"], "gateway_cert_source": "acme", ' \
+        '"librechat_gateway_url": "https://chat.example.org"}'
+    named_run = install(stack, secured, "-e", named).stdout
+    # Past LibreChat's checks, on to the gateway's own (ACME wants an e-mail address).
+    assert "does not name" not in named_run and "set gateway_acme_email" in named_run, named_run
+
+
 def test_secret_values_never_reach_the_output_or_the_artifacts(stack):
     result = install(stack, ALL_IN_ONE, "-v", "-e", "ollama_port=70000")
     assert result.returncode == 1
