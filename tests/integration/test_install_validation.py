@@ -144,8 +144,10 @@ def test_a_public_certificate_needs_the_gateways_name_for_librechat(stack):
     result = install(stack, secured, "-e", settings)
     assert_stopped_at_the_checks(result, "has a certificate from acme, which does not name")
     assert "set librechat_gateway_url" in result.stdout
-    named = '{"llm_modules": ["security"], "gateway_cert_source": "acme", ' \
+    named = (
+        '{"llm_modules": ["security"], "gateway_cert_source": "acme", '
         '"librechat_gateway_url": "https://chat.example.org"}'
+    )
     named_run = install(stack, secured, "-e", named).stdout
     # Past LibreChat's checks, on to the gateway's own (ACME wants an e-mail address).
     assert "does not name" not in named_run and "set gateway_acme_email" in named_run, named_run
