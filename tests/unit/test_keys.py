@@ -99,3 +99,6 @@ def test_tls_ca_writes_the_certificate_and_says_how_to_trust_it(stack, tmp_path)
     )
     assert missing.exit_code == 2 and "no host in group 'classroom'" in missing.output
     assert not other.exists()  # checked before anything is written
+    checked = run("tls", "ca", "--check", "--out", str(other), "--dir", str(stack))
+    assert checked.exit_code == 0 and "would write" in checked.output
+    assert not other.exists()  # --check writes nothing
