@@ -1,0 +1,118 @@
+"""The room as a whole, through the real `llm` from the controller: the models came
+to pc-02 from pc-01 (the room's hub), and one roster makes every student an account on
+every PC (each PC its own LibreChat), idempotent. That the teacher is made first, so
+LibreChat makes them its administrator, is proved by
+tests/integration/test_librechat_accounts_module.py.
+
+These tests take no `host` fixture: each runs once, not once per PC. The accounts
+are removed at the end (the lab as found).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
+STACK = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "stack"
+INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
+PCS = ("pc-01", "pc-02")
+MODELS = "/opt/llm-stack/ollama/models"
+ROSTER = (
+    "email,name,username,password,role\n"
+    "tess@school.example,Tess Teacher,tess,,teacher\n"
+    "ana@school.example,Ana Lima,ana,,\n"
+    "bo@school.example,Bo Brown,bo,,\n"
+)
+
+
+def llm(*args: str) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        [sys.executable, "-m", "cli.main", *args, "--dir", str(STACK), "-i", INVENTORY],
+        cwd=REPO, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+def sh(pc: str, script: str) -> str:
+    return subprocess.run(["docker", "exec", pc, "sh", "-c", script],
+                          capture_output=True, text=True, check=True).stdout  # fmt: skip
+
+
+def address(pc: str) -> str:
+    fmt = "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}"
+    return subprocess.run(["docker", "inspect", "-f", fmt, pc], capture_output=True, text=True,
+                          check=True).stdout.strip()  # fmt: skip
+
+
+def login(pc: str, email: str, password: str) -> int:
+    """LibreChat's password log-in on that PC (its limiter allows 7 tries in 5 minutes)."""
+    body = json.dumps({"email": email, "password": password})
+    return int(sh(pc, "curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json'"
+                      f" -d '{body}' http://127.0.0.1:3080/api/auth/login"))  # fmt: skip
+
+
+def test_pc02_copied_the_models_from_pc01_not_from_upstream():
+    """pc-01 is the hub: pc-02's blobs came from its model seed, and are the same."""
+    log = sh("pc-01", "cat /opt/llm-stack/ollama/seed/access.log")
+    fetched = [line for line in log.splitlines()
+               if line.startswith(address("pc-02") + " ") and '"GET /v2/' in line
+               and "/blobs/sha256:" in line and '" 200 ' in line]  # fmt: skip
+    assert fetched, log
+    for name in ("library/llama3.2/latest", "library/qwen2.5/0.5b"):
+        path = f"{MODELS}/manifests/registry.ollama.ai/{name}"
+        assert sh("pc-01", f"cat {path}") == sh("pc-02", f"cat {path}"), name
+    blobs = {pc: sh(pc, f"ls {MODELS}/blobs").split() for pc in PCS}
+    assert blobs["pc-01"] and blobs["pc-02"] == blobs["pc-01"]
+    # Every blob pc-02 holds is one pc-01's seed sent it.
+    sent = {line.split("/blobs/sha256:")[1].split()[0] for line in fetched}
+    assert {b.removeprefix("sha256-") for b in blobs["pc-02"]} <= sent
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory):
+    roster = tmp_path_factory.mktemp("class") / "class.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    handout = roster.parent / "handout.txt"
+    result = llm("users", "import", str(roster), "--handout", str(handout))
+    try:
+        yield roster, handout, result
+    finally:
+        (STACK / "accounts.yml").unlink(missing_ok=True)
+        llm("users", "remove", "tess", "ana", "bo", "--yes")
+
+
+def test_one_roster_makes_every_account_on_every_pc(imported):
+    from cli import accounts
+
+    _, handout, result = imported
+    assert result.returncode == 0, result.stdout + result.stderr
+    for pc in PCS:
+        assert f"{pc}: 3 created" in result.stdout, result.stdout
+    made = accounts.load(STACK / "accounts.yml")
+    assert not any(a.password in result.stdout + result.stderr for a in made.values())
+    assert stat.S_IMODE(handout.stat().st_mode) == 0o600
+    assert all(a.password in handout.read_text() for a in made.values())
+    listed = json.loads(llm("users", "list", "--json").stdout)
+    for pc in PCS:
+        assert sorted(a["username"] for a in listed[pc]) == ["ana", "bo", "tess"], listed
+    # The same slip works on whichever PC the student sits at.
+    for pc in PCS:
+        assert login(pc, "ana@school.example", made["ana"].password) == 200, pc
+    assert login("pc-02", "bo@school.example", made["ana"].password) != 200
+
+
+def test_a_second_import_changes_nothing_on_any_pc(imported):
+    roster, _, _ = imported
+    before = (STACK / "accounts.yml").read_bytes()
+    again = llm("users", "import", str(roster))
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "accounts changed: 0" in again.stdout and "handout" not in again.stdout
+    assert (STACK / "accounts.yml").read_bytes() == before
