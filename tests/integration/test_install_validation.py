@@ -153,6 +153,14 @@ def test_a_public_certificate_needs_the_gateways_name_for_librechat(stack):
     assert "does not name" not in named_run and "set gateway_acme_email" in named_run, named_run
 
 
+def test_the_disk_check_measures_where_the_models_will_go(stack, tmp_path):
+    """An inventory that moves Ollama's directory (a larger disk) is checked there."""
+    models = tmp_path / "big-disk" / "ollama"
+    result = install(stack, ALL_IN_ONE, "-e", f'{{"ollama_dir": "{models}"}}',
+                     "-e", "preflight_min_free_disk_gb=999999")  # fmt: skip
+    assert_stopped_at_the_checks(result, f"(for {models}), 999999 GB needed")
+
+
 def test_secret_values_never_reach_the_output_or_the_artifacts(stack):
     result = install(stack, ALL_IN_ONE, "-v", "-e", "ollama_port=70000")
     assert result.returncode == 1
