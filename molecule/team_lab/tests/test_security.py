@@ -319,6 +319,12 @@ def test_tls_ca_install_on_a_group_makes_its_machines_trust_the_chat(secured):
     """The classroom PCs: `outside` stands for one, trusting the CA through its system store."""
     url = ["--resolve", f"gw:443:{address('gw')}", "https://gw/"]
     assert in_host("outside", "curl", "-fsS", "-o", "/dev/null", *url).returncode != 0
+    # The school's own Firefox policy, which the CA must join, not replace.
+    school = {"policies": {"Homepage": {"URL": "https://school.example"},
+                           "Certificates": {"Install": ["/etc/school/ca.crt"]}}}  # fmt: skip
+    in_host("outside", "mkdir", "-p", "/etc/firefox/policies", check=True)
+    policy_file = "/etc/firefox/policies/policies.json"
+    in_host("outside", "sh", "-c", f"echo '{json.dumps(school)}' > {policy_file}", check=True)
     trusted = llm("tls", "ca", "--out", str(STACK / "ca-for-browsers.crt"),
                   "--install-on", "lab_outside")  # fmt: skip
     assert trusted.returncode == 0, trusted.stdout[-3000:] + trusted.stderr
@@ -326,6 +332,12 @@ def test_tls_ca_install_on_a_group_makes_its_machines_trust_the_chat(secured):
     assert page.returncode == 0 and "LibreChat" in page.stdout, page.stderr
     nss = in_host("outside", "certutil", "-d", "sql:/etc/skel/.pki/nssdb", "-L")
     assert "local-llm-stack CA" in nss.stdout  # Chromium of accounts made later
+    policies = json.loads(in_host("outside", "cat", policy_file).stdout)
+    assert policies["policies"]["Homepage"] == school["policies"]["Homepage"]
+    assert policies["policies"]["Certificates"]["Install"] == [
+        "/etc/school/ca.crt",
+        "/usr/local/share/ca-certificates/local-llm-stack-ca.crt",
+    ]
     again = llm("tls", "ca", "--out", str(STACK / "ca-for-browsers.crt"),
                 "--install-on", "lab_outside")  # fmt: skip
     assert recap_changed(again.stdout) == {"outside": 0}, again.stdout
