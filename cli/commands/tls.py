@@ -55,12 +55,12 @@ def ca(out: Path, group: str | None, stack_dir: Path | None, **ansible_args: Any
         if not inventory.any_group_hosts(inventory_path, opts.limit, group):
             raise LlmError(f"the inventory {inventory_path} has no host in group {group!r}",
                            "name a group of that inventory, or add the machines to it")  # fmt: skip
-    der_hint = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
     if opts.check:  # check mode changes nothing here either
         click.echo(f"check mode: would write the stack's CA certificate to {out}.")
     else:
         shutil.copyfile(source, out)
         out.chmod(0o644)
+        der_hint = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
         click.echo(f"Wrote the stack's CA certificate to {out} (file sha256 {der_hint}...).")
     if not group:
         click.echo(HOW_TO_TRUST.format(out=out))
