@@ -9,7 +9,10 @@ put that on ``ANSIBLE_COLLECTIONS_PATH``.
 
 from __future__ import annotations
 
+import importlib.util
+from functools import cache
 from pathlib import Path
+from types import ModuleType
 
 from cli import links
 from cli.errors import LlmError
@@ -47,3 +50,16 @@ def link_into(base: Path) -> Path:
     """
     links.point(base / "ansible_collections" / NAMESPACE / NAME, root())
     return base
+
+
+@cache
+def module_utils(name: str) -> ModuleType:
+    """One of the collection's plain-Python module_utils, loaded by its path, so the
+    CLI and the hosts apply the same rules (model names, settings)."""
+    path = root() / "plugins" / "module_utils" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"_llm_module_utils_{name}", path)
+    if spec is None or spec.loader is None:
+        raise LlmError(f"cannot read {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

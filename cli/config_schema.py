@@ -1,7 +1,8 @@
 """The typed schema of config.yml: every role's documented options.
 
 One source of truth: each role's meta/argument_specs.yml (types, choices,
-defaults, descriptions), plus the few stack-wide variables below. Options
+defaults, descriptions), plus the few stack-wide variables of the collection's
+settings rules (plugins/module_utils/settings.py), which also check values. Options
 marked no_log are secrets: they live in secrets.yml, never in config.yml.
 """
 
@@ -18,20 +19,11 @@ from cli import collection
 from cli.controller import FORKS_RANGE, FORKS_SETTING
 from cli.errors import LlmError
 
-STACK_WIDE: dict[str, dict[str, Any]] = {
-    "llm_stack_root": {"type": "path", "description": "Where the stack lives on each host."},
-    "llm_registry": {"type": "str", "description": "A lab registry mirror for every image."},
-    "llm_allow_reboot": {"type": "bool", "description": "Let GPU hosts reboot for a new driver."},
-    "llm_modules": {
-        "type": "list",
-        "elements": "str",
-        "description": "Optional modules to deploy ('llm modules enable|disable' sets it).",
-    },
-    "llm_forks": {
-        "type": "int",
-        "description": "Hosts each llm command works on at once (default: one per host, 5 to 50).",
-    },
-}
+
+def _rules() -> Any:
+    """The collection's settings rules (plugins/module_utils/settings.py), shared with
+    preflight and the directories module."""
+    return collection.module_utils("settings")
 
 
 @dataclass(frozen=True)
@@ -54,7 +46,7 @@ class Option:
 def options() -> dict[str, Option]:
     from cli import registry
 
-    wide = dict(STACK_WIDE)
+    wide = dict(_rules().STACK_WIDE)
     wide["llm_modules"] = {**wide["llm_modules"], "choices": registry.optional_modules()}
     found = {name: Option(name, spec, "stack") for name, spec in wide.items()}
     for path in sorted((collection.root() / "roles").glob("*/meta/argument_specs.yml")):
@@ -84,53 +76,65 @@ def option(key: str) -> Option:
     )
 
 
-def _spec_for_validation(spec: dict[str, Any]) -> dict[str, Any]:
-    keep = ("type", "choices", "elements")
-    return {k: v for k, v in spec.items() if k in keep and v is not None}
+def problem(key: str, value: Any, *, from_text: bool = False) -> str | None:
+    """What is wrong with value for the setting key, in one line, or None.
+
+    from_text: the value is a string standing for a number or a boolean
+    (-e key=value); never for a list or a mapping.
+    """
+    try:
+        opt = option(key)
+    except LlmError as exc:
+        return str(exc)
+    if isinstance(value, str) and "{{" in value:
+        return None  # a Jinja expression: Ansible evaluates it on each host (preflight checks it)
+    rules = _rules()
+    found = rules.check(
+        key,
+        value,
+        opt.spec,
+        text_scalars=from_text,
+        model_name_ok=collection.module_utils("ollama").valid_model_name,
+    )
+    if found is None and key == FORKS_SETTING:
+        forks = rules.typed(value, opt.spec, text_scalars=from_text)
+        if not FORKS_RANGE[0] <= forks <= FORKS_RANGE[1]:
+            found = f"{key}: {value!r} is not a number of forks ({'-'.join(map(str, FORKS_RANGE))})"
+    return found
 
 
 def validate(values: dict[str, Any]) -> list[str]:
     """Problems with these settings, one line each (empty when all is well)."""
-    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+    return [found for key, value in values.items() if (found := problem(key, value)) is not None]
 
-    problems = []
+
+def parse(key: str, text: str) -> Any:
+    """VALUE as `llm config set KEY VALUE` means it: YAML (8080, true, [a, b]), except that
+    a string setting takes the text as it is (a version such as 7.0 stays "7.0")."""
+    kind = option(key).spec.get("type") or "str"
+    try:
+        parsed = yaml.safe_load(text) if text.strip() else ""
+    except yaml.YAMLError:
+        return text
+    if kind in ("str", "path") and not isinstance(parsed, (str, list, dict)):
+        return text  # 7.0, 5000, true: the text, not a number or a boolean
+    return parsed
+
+
+def typed_extra_vars(values: dict[str, Any], text_keys: set[str]) -> dict[str, Any]:
+    """-e values checked as settings where they name one; those given as key=value
+    text become the typed value the playbooks read. Raises on the first bad one."""
+    out = dict(values)
+    known = options()
     for key, value in values.items():
-        try:
-            opt = option(key)
-        except LlmError as exc:
-            problems.append(str(exc))
-            continue
-        if isinstance(value, str) and "{{" in value:
-            continue  # a Jinja expression: Ansible evaluates it on each host
-        spec = _spec_for_validation(opt.spec)
-        result = ArgumentSpecValidator({key: spec}).validate({key: value})
-        if result.error_messages:
-            wanted = spec.get("type", "str")
-            said = " ".join(result.error_messages)
-            if spec.get("choices") and "must be one or more of" in said:
-                wanted = "a list of " + ", ".join(map(str, spec["choices"]))
-            elif spec.get("choices") and "must be one of" in said:
-                wanted = "one of " + ", ".join(map(str, spec["choices"]))
-            problems.append(f"{key}: {value!r} is not {_article(wanted)} ({opt.describe})")
-        elif key.endswith("_port") and not 1 <= int(result.validated_parameters[key]) <= 65535:
-            problems.append(f"{key}: {value!r} is not a port number (1-65535)")
-        elif key == FORKS_SETTING and not (
-            FORKS_RANGE[0] <= int(result.validated_parameters[key]) <= FORKS_RANGE[1]
-        ):
-            problems.append(
-                f"{key}: {value!r} is not a number of forks ({'-'.join(map(str, FORKS_RANGE))})"
-            )
-    return problems
-
-
-def _article(wanted: str) -> str:
-    names = {
-        "int": "an integer",
-        "bool": "a boolean (true or false)",
-        "list": "a list",
-        "dict": "a mapping",
-        "str": "a string",
-        "path": "a path",
-        "float": "a number",
-    }
-    return names.get(wanted, wanted)
+        if key not in known or known[key].secret:
+            continue  # another Ansible variable (ansible_user, ...): passed as it is
+        from_text = key in text_keys
+        if from_text and known[key].spec.get("type") in ("list", "dict"):
+            value = parse(key, value)
+            from_text = False
+        found = problem(key, value, from_text=from_text)
+        if found:
+            raise LlmError(f"-e {found}", "give it the value config.yml would hold")
+        out[key] = _rules().typed(value, known[key].spec, text_scalars=from_text)
+    return out

@@ -44,10 +44,17 @@ class AnsibleOptions:
 
 
 def parse_extra_vars(values: tuple[str, ...]) -> dict[str, Any]:
-    """-e KEY=VALUE, -e @vars.yml or -e '{"json": "object"}', later ones winning."""
+    """-e KEY=VALUE, -e @vars.yml or -e '{"json": "object"}', later ones winning.
+
+    A stack setting among them is checked as `llm config set` checks it, and a
+    KEY=VALUE one becomes the typed value (-e librechat_port=8080 is the number).
+    """
     import yaml
 
+    from cli import config_schema
+
     merged: dict[str, Any] = {}
+    text_keys: set[str] = set()
     for raw in values:
         if raw.startswith("@"):
             path = Path(raw[1:]).expanduser()
@@ -74,10 +81,13 @@ def parse_extra_vars(values: tuple[str, ...]) -> dict[str, Any]:
                     'use -e name=value, -e @file.yml or -e \'{"name": "value"}\'',
                 )
             merged[key] = value  # a string, as ansible-playbook -e key=value gives
+            text_keys.add(key)
+            continue
+        text_keys.difference_update(data)
     for key in merged:
         if not isinstance(key, str) or not _VAR_NAME.match(key):
             raise LlmError(f"-e: {key!r} is not a valid Ansible variable name")
-    return merged
+    return config_schema.typed_extra_vars(merged, text_keys)
 
 
 def ansible_options(func: F) -> F:

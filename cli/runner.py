@@ -107,6 +107,22 @@ def _stack_config(stack: StackDir) -> dict[str, Any]:
     return config
 
 
+def _refuse_bad_settings(stack: StackDir, config: dict[str, Any]) -> None:
+    """A setting config.yml holds with the wrong type or a refused value stops the run
+    before Ansible starts (an edit by hand skips `llm config set`'s check). Keys the
+    stack does not know are left to `llm config validate` to report."""
+    from cli import config_schema
+
+    known = config_schema.options()
+    problems = config_schema.validate({k: v for k, v in config.items() if k in known})
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise LlmError(
+            f"{stack.config}: {problems[0]}{more}",
+            "fix it with 'llm config set' or 'llm config edit'; 'llm config validate' lists each",
+        )
+
+
 def _stack_vars_inventory(stack: StackDir, config: dict[str, Any]) -> Path:
     """The stack's config.yml as an inventory source of `all` group vars.
 
@@ -170,6 +186,7 @@ def run(stack: StackDir, job: PlaybookRun, display: Any) -> int:
     extravars = {"llm_stack_dir": str(stack.root), **job.extra_vars}
 
     config = _stack_config(stack)
+    _refuse_bad_settings(stack, config)
     inventories = [str(_stack_vars_inventory(stack, config)), str(job.inventory)]
     forks = _forks(stack, job, config)
 

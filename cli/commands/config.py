@@ -72,11 +72,7 @@ def get(stack_dir: Path | None, key: str) -> int:
 def set_(stack_dir: Path | None, key: str, value: str) -> int:
     """Set KEY to VALUE (YAML: 8080, true, [a, b]); refused when invalid."""
     stack = _stack(stack_dir)
-    config_schema.option(key)
-    try:
-        parsed = yaml.safe_load(value) if value.strip() else ""
-    except yaml.YAMLError:
-        parsed = value
+    parsed = config_schema.parse(key, value)
     problems = config_schema.validate({key: parsed})
     if problems:
         raise LlmError(problems[0])

@@ -10,20 +10,26 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: directories
-short_description: Make sure several directories exist, with their owner, group and mode
+short_description: Make the stack's directories (marked as its own), or remove only those it made
 description:
-  - What a loop of M(ansible.builtin.file) with C(state=directory) does, in one module
-    run, so one round trip to the host instead of one per directory (most of what such
-    a loop costs when nothing has to change).
-  - Missing parents are created as C(mkdir -p) does; only the listed directories get
-    the attributes given. An attribute left out is left as it is.
+  - With O(state=present), what a loop of M(ansible.builtin.file) with C(state=directory) does,
+    in one module run, so one round trip to the host instead of one per directory (most of what
+    such a loop costs when nothing has to change). Missing parents are created as C(mkdir -p)
+    does; only the listed directories get the attributes given. An attribute left out is left
+    as it is.
+  - Each directory it creates for an O(directories[].owned) entry, parents included, gets a
+    marker file (C(.local-llm-stack)) naming it. Nothing else is ever marked.
+  - With O(state=absent), a directory is removed only when it carries the marker written for
+    it, resolves to no system directory and holds no mount point and no listed directory
+    that is kept; every other one is left, with the reason in RV(kept).
+  - A path that is, or resolves through a symbolic link to, a system directory (C(/),
+    C(/etc), C(/var/lib), ...) is refused either way.
   - Supports check mode.
 options:
   directories:
-    description: The directories, in the order to create them.
+    description: The directories, in the order to create (or remove) them; this or O(paths).
     type: list
     elements: dict
-    required: true
     suboptions:
       path:
         description: The directory.
@@ -38,6 +44,22 @@ options:
       group:
         description: Its group.
         type: str
+      owned:
+        description:
+          - The stack owns it, so C(llm uninstall --purge) may delete it; a marker is written
+            into it (and into each parent) when this module creates it.
+          - False for shared places such as C(/etc/ansible/facts.d).
+        type: bool
+        default: true
+  paths:
+    description: Just the paths, where no attribute is given (to remove them, typically).
+    type: list
+    elements: path
+  state:
+    description: C(present) makes them; C(absent) removes those that carry the stack's marker.
+    type: str
+    choices: [present, absent]
+    default: present
 author:
   - local-llm-stack developers
 """
@@ -48,34 +70,82 @@ EXAMPLES = r"""
     directories:
       - {path: /opt/llm-stack/librechat, mode: "0750", owner: root, group: root}
       - {path: /opt/llm-stack/librechat/uploads, mode: "0750", owner: root, group: root}
+      - {path: /etc/ansible/facts.d, mode: "0755", owned: false}
+
+- name: Remove them (purge), data included
+  local_llm.stack.directories:
+    state: absent
+    paths: [/opt/llm-stack/librechat/uploads, /opt/llm-stack/librechat]
 """
 
 RETURN = r"""
 changed_paths:
-  description: The directories that were (or in check mode would be) created or changed.
+  description: The directories that were (or in check mode would be) created, changed or removed.
   type: list
   elements: str
   returned: always
+kept:
+  description: With O(state=absent), the directories left in place, each with why.
+  type: list
+  elements: dict
+  returned: always
+  sample: [{"path": "/srv/models", "reason": "no marker of the stack: it did not make it"}]
 """
 
+import errno
 import os
+import shutil
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.local_llm.stack.plugins.module_utils import settings
+
+
+def refuse_system_directory(module, path):
+    """Fail on a path that is, or resolves to, a directory of the system itself."""
+    for candidate in (path, os.path.realpath(path)):
+        problem = settings.directory_problem(candidate)
+        if problem:
+            shown = path if candidate == path else "%s (through a link: %s)" % (path, candidate)
+            module.fail_json(msg="%s %s" % (shown, problem), path=path)
+
+
+def write_marker(path):
+    real = os.path.realpath(path)
+    with open(os.path.join(path, settings.MARKER), "w") as handle:
+        handle.write(settings.marker_text(real))
+    os.chmod(os.path.join(path, settings.MARKER), 0o644)
+
+
+def make(module, path, owned):
+    """mkdir -p path; each directory made gets the stack's marker when owned."""
+    missing = []
+    walk = path
+    while not os.path.lexists(walk):
+        missing.append(walk)
+        walk = os.path.dirname(walk)
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory)
+        except OSError as exc:
+            if exc.errno != errno.EEXIST:
+                module.fail_json(
+                    msg="cannot create %s: %s" % (directory, exc.strerror), path=directory
+                )
+        if owned:
+            write_marker(directory)
 
 
 def ensure(module, entry):
     """Make one directory as described; True when something changed."""
     path = entry["path"]
+    refuse_system_directory(module, path)
     changed = False
     if os.path.lexists(path) and not os.path.isdir(path):
         module.fail_json(msg="%s exists and is not a directory" % path, path=path)
     if not os.path.isdir(path):
         changed = True
         if not module.check_mode:
-            try:
-                os.makedirs(path)
-            except OSError as exc:
-                module.fail_json(msg="cannot create %s: %s" % (path, exc.strerror), path=path)
+            make(module, path, entry["owned"])
     if module.check_mode and changed:
         return True
     file_args = {
@@ -89,27 +159,102 @@ def ensure(module, entry):
     return module.set_fs_attributes_if_different(file_args, changed, expand=False)
 
 
+def marked(path):
+    try:
+        with open(os.path.join(path, settings.MARKER)) as handle:
+            return settings.marker_names(os.path.realpath(path), handle.read())
+    except (IOError, OSError):
+        return False
+
+
+def mount_point_in(path):
+    """The first mount point at or under path (another file system), or None."""
+    device = os.lstat(path).st_dev
+    for top, dirs, _files in os.walk(path):
+        for name in list(dirs):
+            inner = os.path.join(top, name)
+            if os.path.islink(inner):
+                dirs.remove(name)
+            elif os.lstat(inner).st_dev != device or os.path.ismount(inner):
+                return inner
+    return None
+
+
+def why_kept(path):
+    """Why path may not be removed, or None when it may."""
+    if os.path.islink(path):
+        return "a symbolic link, not a directory the stack made"
+    if not os.path.isdir(path):
+        return "not a directory"
+    problem = settings.directory_problem(os.path.realpath(path))
+    if problem:
+        return problem
+    if not marked(path):
+        return "no marker of the stack (%s): it did not make it" % settings.MARKER
+    inner = mount_point_in(path)
+    if inner:
+        return "holds a mount point (%s)" % inner
+    return None
+
+
+def remove(module, entries):
+    paths = [os.path.normpath(entry["path"]) for entry in entries]
+    present = [path for path in dict.fromkeys(paths) if os.path.lexists(path)]
+    kept = {}
+    for path in present:
+        reason = why_kept(path)
+        if reason:
+            kept[path] = reason
+    # A directory that holds one that is kept stays too.
+    for path in present:
+        if path in kept:
+            continue
+        inside = [k for k in kept if k.startswith(path.rstrip("/") + "/")]
+        if inside:
+            kept[path] = "holds %s, which is kept" % inside[0]
+    removed = []
+    for path in present:
+        if path in kept or not os.path.lexists(path):
+            continue
+        removed.append(path)
+        if not module.check_mode:
+            try:
+                shutil.rmtree(path)
+            except OSError as exc:
+                module.fail_json(msg="cannot remove %s: %s" % (path, exc.strerror), path=path)
+    return removed, [{"path": p, "reason": kept[p]} for p in present if p in kept]
+
+
 def main():
     module = AnsibleModule(
         argument_spec={
             "directories": {
                 "type": "list",
                 "elements": "dict",
-                "required": True,
                 "options": {
                     "path": {"type": "path", "required": True},
                     "mode": {"type": "raw"},
                     "owner": {"type": "str"},
                     "group": {"type": "str"},
+                    "owned": {"type": "bool", "default": True},
                 },
             },
+            "paths": {"type": "list", "elements": "path"},
+            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
         },
+        mutually_exclusive=[["directories", "paths"]],
+        required_one_of=[["directories", "paths"]],
         supports_check_mode=True,
     )
-    changed_paths = [
-        entry["path"] for entry in module.params["directories"] if ensure(module, entry)
+    entries = module.params["directories"] or [
+        {"path": path, "mode": None, "owner": None, "group": None, "owned": True}
+        for path in module.params["paths"]
     ]
-    module.exit_json(changed=bool(changed_paths), changed_paths=changed_paths)
+    if module.params["state"] == "absent":
+        removed, kept = remove(module, entries)
+        module.exit_json(changed=bool(removed), changed_paths=removed, kept=kept)
+    changed_paths = [entry["path"] for entry in entries if ensure(module, entry)]
+    module.exit_json(changed=bool(changed_paths), changed_paths=changed_paths, kept=[])
 
 
 if __name__ == "__main__":

@@ -53,9 +53,26 @@ def test_set_keeps_comments_and_other_settings(stack):
     [
         ("ollama_prot", "8080", "unknown setting 'ollama_prot': did you mean ollama_port?"),
         ("ollama_port", "99999", "ollama_port: 99999 is not a port number (1-65535)"),
-        ("ollama_port", "abc", "ollama_port: 'abc' is not an integer"),
-        ("librechat_allow_registration", "maybe", "'maybe' is not a boolean (true or false)"),
-        ("preflight_gpu_vendor", "intel", "'intel' is not one of auto, nvidia, amd, none"),
+        ("ollama_port", "abc", 'ollama_port: "abc" is not an integer'),
+        ("librechat_allow_registration", "maybe", '"maybe" is not a boolean (true or false)'),
+        ("preflight_gpu_vendor", "intel", '"intel" is not one of auto, nvidia, amd, none'),
+        # Each of these was stored, and every later command failed on it (issue 17).
+        ("llm_forks", "true", "llm_forks: true is not an integer"),
+        ("librechat_port", "true", "librechat_port: true is not an integer"),
+        ("ollama_pull_timeout", "false", "ollama_pull_timeout: false is not an integer"),
+        ("llm_registry", "{a: b}", 'llm_registry: {"a": "b"} is not a string'),
+        ("ollama_models", "42", "ollama_models: 42 is not a list"),
+        (
+            "ollama_models",
+            '[../../etc/passwd, "$(id)"]',
+            'ollama_models: "../../etc/passwd" is not a valid Ollama model name',
+        ),
+        ("ollama_models", "[llama3.2, 7]", "ollama_models: item 7 is not a string"),
+        # The purge deleted these (issue 17): a directory setting is absolute and no system one.
+        ("llm_stack_root", "/", 'llm_stack_root: "/" is a system directory'),
+        ("llm_stack_root", "opt/llm", 'llm_stack_root: "opt/llm" is not an absolute path'),
+        ("ollama_dir", "/etc", 'ollama_dir: "/etc" is a system directory'),
+        ("mongodb_data_dir", "/var/lib/../..", "goes up with '..'"),
         ("mongodb_root_password", "hunter2", "mongodb_root_password is a secret"),
     ],
 )
@@ -69,6 +86,50 @@ def test_set_refuses_with_one_line_and_changes_nothing(stack, key, value, messag
     assert (stack / "config.yml").read_text() == before
 
 
+def test_set_takes_a_string_setting_as_the_text_given(stack):
+    assert llm("config", "set", "mongodb_version", "7.0", "--dir", str(stack)).returncode == 0
+    assert yaml.safe_load((stack / "config.yml").read_text())["mongodb_version"] == "7.0"
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("llm_stack_root: /\n", 'llm_stack_root: "/" is a system directory'),
+        ("librechat_port: true\n", "librechat_port: true is not an integer"),
+        ("ollama_models: 42\n", "ollama_models: 42 is not a list"),
+    ],
+)
+def test_a_bad_setting_written_by_hand_stops_every_command_before_ansible(stack, line, message):
+    with (stack / "config.yml").open("a") as handle:
+        handle.write(line)
+    assert message in llm("config", "validate", "--dir", str(stack)).stderr
+    result = llm("uninstall", "--purge", "--yes", "--dir", str(stack))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert not (stack / "runs" / "artifacts").exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("llm_stack_root=/", '-e llm_stack_root: "/" is a system directory'),
+        ("librechat_port=true", '-e librechat_port: "true" is not an integer'),
+        ('{"ollama_models": "llama3.2"}', '-e ollama_models: "llama3.2" is not a list'),
+    ],
+)
+def test_a_bad_extra_var_is_refused_before_ansible(stack, extra, message):
+    result = llm("uninstall", "--purge", "--yes", "-e", extra, "--dir", str(stack))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_extra_vars_given_as_text_become_the_typed_setting():
+    from cli.options import parse_extra_vars
+
+    parsed = parse_extra_vars(("librechat_port=8080", "llm_allow_reboot=yes", "ansible_user=1"))
+    assert parsed == {"librechat_port": 8080, "llm_allow_reboot": True, "ansible_user": "1"}
+
+
 def test_get_falls_back_to_the_role_default(stack):
     assert llm("config", "get", "ollama_keep_alive", "--dir", str(stack)).stdout.strip() == "5m"
 
@@ -78,7 +139,7 @@ def test_validate_names_every_problem(stack):
         handle.write("ollama_port: lots\nlibrechat_prot: 3080\n")
     result = llm("config", "validate", "--dir", str(stack))
     assert result.returncode == 2
-    assert "ollama_port: 'lots' is not an integer" in result.stderr
+    assert 'ollama_port: "lots" is not an integer' in result.stderr
     assert "unknown setting 'librechat_prot': did you mean librechat_port?" in result.stderr
 
 
@@ -124,7 +185,7 @@ def edit(stack, env: dict, answer: str) -> subprocess.CompletedProcess:
 def test_edit_reopens_an_invalid_result_and_saves_the_valid_one(stack, tmp_path):
     result = edit(stack, editor(tmp_path, "ollama_port: nope\n", "ollama_port: 11600\n"), "y\n")
     assert result.returncode == 0, result.stderr
-    assert "not saved: ollama_port: 'nope' is not an integer" in result.stderr
+    assert 'not saved: ollama_port: "nope" is not an integer' in result.stderr
     assert yaml.safe_load((stack / "config.yml").read_text()) == {"ollama_port": 11600}
 
 

@@ -145,8 +145,8 @@ def test_a_bad_forks_setting_is_one_line_before_ansible(stack, tmp_path, fake_ru
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
-        f"llm: error: {stack / 'config.yml'}: llm_forks is 0, not a number of forks from 1 "
-        "to 500: fix it with 'llm config set llm_forks N'"
+        f"llm: error: {stack / 'config.yml'}: llm_forks: 0 is not a number of forks (1-500): "
+        "fix it with 'llm config set' or 'llm config edit'; 'llm config validate' lists each"
     ]
 
 

@@ -50,3 +50,74 @@ def test_a_file_in_the_way_fails(module, capsys, tmp_path):
     (tmp_path / "taken").write_text("")
     result = run(module, capsys, directories=[{"path": str(tmp_path / "taken")}])
     assert result["failed"] and "is not a directory" in result["msg"]
+
+
+def test_marks_what_it_makes_parents_included_and_never_what_was_there(module, capsys, tmp_path):
+    (tmp_path / "there").mkdir()
+    entries = [
+        {"path": str(tmp_path / "there"), "mode": "0750"},
+        {"path": str(tmp_path / "root" / "ollama" / "models"), "mode": "0750"},
+        {"path": str(tmp_path / "facts.d"), "owned": False},
+    ]
+    run(module, capsys, directories=entries)
+    marker = ".local-llm-stack"
+    assert not (tmp_path / "there" / marker).exists()
+    assert not (tmp_path / "facts.d" / marker).exists()
+    for made in ("root", "root/ollama", "root/ollama/models"):
+        text = (tmp_path / made / marker).read_text()
+        assert json.loads(text)["path"] == str(tmp_path / made)
+
+
+@pytest.mark.parametrize("path", ["/", "/etc", "/var/lib", "/usr//", "/proc/self"])
+def test_refuses_a_system_directory(module, capsys, path):
+    result = run(module, capsys, directories=[{"path": path}])
+    assert result["failed"] and path.rstrip("/") in result["msg"]
+
+
+def test_refuses_a_link_to_a_system_directory(module, capsys, tmp_path):
+    (tmp_path / "root").symlink_to("/etc")
+    for state in ("present", "absent"):
+        args = {"paths": [str(tmp_path / "root")], "state": state}
+        result = run(module, capsys, **args)
+        if state == "present":
+            assert result["failed"] and "through a link: /etc" in result["msg"]
+        else:
+            assert result["kept"][0]["reason"].startswith("a symbolic link")
+    assert (tmp_path / "root").is_symlink()
+
+
+def test_purge_removes_only_marked_directories_and_says_why_it_left_the_rest(
+    module, capsys, tmp_path
+):
+    made = tmp_path / "stack"
+    run(module, capsys, paths=[str(made / "ollama" / "models")])
+    (made / "ollama" / "models" / "blob").write_text("x")
+    before = tmp_path / "before"
+    before.mkdir()
+    (before / "precious").write_text("mine")
+    copied = tmp_path / "copy"  # a backup holding a copy of the marker
+    copied.mkdir()
+    (copied / ".local-llm-stack").write_text((made / ".local-llm-stack").read_text())
+
+    paths = [str(made / "ollama" / "models"), str(before), str(copied), str(made)]
+    result = run(module, capsys, check=True, state="absent", paths=paths)
+    assert result["changed_paths"] == [str(made / "ollama" / "models"), str(made)]
+    assert made.exists()
+
+    result = run(module, capsys, state="absent", paths=paths)
+    assert result["changed"] and not made.exists()
+    assert (before / "precious").read_text() == "mine" and copied.exists()
+    reasons = {k["path"]: k["reason"] for k in result["kept"]}
+    assert set(reasons) == {str(before), str(copied)}
+    assert all("no marker" in reason for reason in reasons.values())
+    assert run(module, capsys, state="absent", paths=paths)["changed"] is False
+
+
+def test_purge_keeps_a_marked_directory_holding_one_that_is_kept(module, capsys, tmp_path):
+    root = tmp_path / "stack"
+    run(module, capsys, paths=[str(root)])
+    (root / "models").mkdir()  # made by someone else, listed as data
+    result = run(module, capsys, state="absent", paths=[str(root / "models"), str(root)])
+    assert not result["changed"] and root.exists()
+    reason = f"holds {root / 'models'}, which is kept"
+    assert result["kept"][1] == {"path": str(root), "reason": reason}
