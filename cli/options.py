@@ -90,10 +90,17 @@ def parse_extra_vars(values: tuple[str, ...]) -> dict[str, Any]:
     return config_schema.typed_extra_vars(merged, text_keys)
 
 
-def ansible_options(func: F) -> F:
+def ansible_options(func: F | None = None, *, check: bool = True) -> Any:
     """--inventory, --limit, --tags, --check, --diff, -e, -v and --forks for every playbook
-    command."""
+    command. ``@ansible_options(check=False)`` for a command that cannot honour check
+    mode: --check and --diff are left out of its --help, and given anyway they reach
+    the command, which refuses them in one line (refuse_check)."""
+    if func is None:
+        return lambda f: _add_ansible_options(f, check)
+    return _add_ansible_options(func, check)
 
+
+def _add_ansible_options(func: F, check: bool) -> F:
     decorators = [
         click.option(
             "-i",
@@ -105,8 +112,20 @@ def ansible_options(func: F) -> F:
         click.option(
             "-t", "--tags", multiple=True, metavar="TAG", help="Only tasks tagged TAG (repeatable)."
         ),
-        click.option("-C", "--check", is_flag=True, help="Show what would change; change nothing."),
-        click.option("-D", "--diff", is_flag=True, help="Show the differences in changed files."),
+        click.option(
+            "-C",
+            "--check",
+            is_flag=True,
+            hidden=not check,
+            help="Show what would change; change nothing.",
+        ),
+        click.option(
+            "-D",
+            "--diff",
+            is_flag=True,
+            hidden=not check,
+            help="Show the differences in changed files.",
+        ),
         click.option(
             "-e",
             "--extra-vars",

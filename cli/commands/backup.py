@@ -45,7 +45,7 @@ def verify(archive: Path) -> str | None:
 
 @click.command()
 @stack_dir_option
-@ansible_options
+@ansible_options(check=False)
 def backup(stack_dir: Path | None, **ansible_args: Any) -> int:
     """Dump MongoDB on every chat host into the stack's backups/ directory.
 
@@ -87,7 +87,7 @@ def backup(stack_dir: Path | None, **ansible_args: Any) -> int:
 @click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--host", metavar="HOST", help="Chat host to restore to (default: the archive's).")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask before replacing the data.")
-@ansible_options
+@ansible_options(check=False)
 def restore(stack_dir: Path | None, archive: Path, host: str | None, yes: bool,
             **ansible_args: Any) -> int:  # fmt: skip
     """Replace a chat host's MongoDB data with ARCHIVE (from llm backup)."""

@@ -43,7 +43,7 @@ def _apply(stack: StackDir, opts: AnsibleOptions) -> int:
 @keys.command(name="add")
 @click.argument("name")
 @stack_dir_option
-@ansible_options
+@ansible_options(check=False)
 def add(name: str, stack_dir: Path | None, **ansible_args: Any) -> int:
     """Make a key for NAME (a person or a script), shown once, and let it in."""
     opts = collect_ansible_options(**ansible_args)
@@ -77,7 +77,7 @@ def list_keys(stack_dir: Path | None, as_json: bool) -> int:
 @click.argument("name")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @stack_dir_option
-@ansible_options
+@ansible_options(check=False)
 def revoke(name: str, yes: bool, stack_dir: Path | None, **ansible_args: Any) -> int:
     """Refuse NAME's key from now on, on every gateway."""
     opts = collect_ansible_options(**ansible_args)

@@ -47,7 +47,7 @@ def generate(stack_dir: Path | None) -> int:
 @stack_dir_option
 @click.argument("names", nargs=-1, required=True, metavar="NAME...")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask first.")
-@ansible_options
+@ansible_options(check=False)
 def rotate(stack_dir: Path | None, names: tuple[str, ...], yes: bool, **ansible_args: Any) -> int:
     """Give each secret NAME a new value, then redeploy (once) the hosts that use them."""
     opts = collect_ansible_options(**ansible_args)

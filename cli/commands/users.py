@@ -314,7 +314,7 @@ def remove(
     help="Where to write the new slips (default: the stack's handouts/).",
 )
 @stack_dir_option
-@ansible_options
+@ansible_options(check=False)
 def reset_password(usernames: tuple[str, ...], handout: Path | None, stack_dir: Path | None,
                    **ansible_args: Any) -> int:  # fmt: skip
     """Give accounts a new generated password; their slips go to a handout file."""

@@ -248,3 +248,42 @@ def test_models_and_backup_need_hosts_of_their_group(stack, tmp_path):
         tmp_path, "models", "list", "--dir", str(stack), "-i", str(chat), "--limit", "chat"
     )
     assert "no Ollama host (group llm_ollama) matching --limit 'chat'" in line
+
+
+REFUSE_CHECK = (
+    ("keys", "add"),
+    ("keys", "revoke"),
+    ("users", "reset-password"),
+    ("secrets", "rotate"),
+    ("backup",),
+    ("restore",),
+)
+
+
+def _commands(group, path=()):
+    import click
+
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        if isinstance(command, click.Group):
+            yield from _commands(command, (*path, name))
+        else:
+            yield (*path, name), command
+
+
+def test_help_offers_check_only_where_it_is_honoured(runner):
+    seen = set()
+    for path, command in _commands(llm):
+        params = {p.name: p for p in command.params}
+        if "check" not in params:
+            continue
+        shown = "--check" in runner.invoke(llm, [*path, "--help"]).output
+        assert shown is (path not in REFUSE_CHECK), path
+        assert ("--diff" in runner.invoke(llm, [*path, "--help"]).output) is shown, path
+        seen.add(path)
+    assert set(REFUSE_CHECK) <= seen
+    # Still refused in one line when given anyway (not "no such option").
+    result = runner.invoke(llm, ["keys", "add", "alice", "--check"])
+    assert result.exit_code == 2
+    assert "llm keys add does not take --check" in result.output
