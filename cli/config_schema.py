@@ -127,8 +127,14 @@ def typed_extra_vars(values: dict[str, Any], text_keys: set[str]) -> dict[str, A
     out = dict(values)
     known = options()
     for key, value in values.items():
-        if key not in known or known[key].secret:
+        if key not in known:
             continue  # another Ansible variable (ansible_user, ...): passed as it is
+        if known[key].secret:
+            # The command line is written into the run's artifacts.
+            raise LlmError(
+                f"-e {key}: a secret is never passed on the command line",
+                "it lives in secrets.yml: 'llm secrets rotate' changes it",
+            )
         from_text = key in text_keys
         if from_text and known[key].spec.get("type") in ("list", "dict"):
             value = parse(key, value)

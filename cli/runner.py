@@ -3,7 +3,8 @@
 Secrets never travel this way: extra vars carry only non-secret settings (the
 stack directory among them) and playbooks read secrets.yml themselves with a
 ``no_log`` task. ``suppress_env_files`` keeps runner from writing env/ files,
-and the run directory's artifacts are rotated.
+Ansible's environment holds none of the caller's secrets (cli.child_env), and
+the run directory's artifacts are rotated.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from cli import collection, controller, inventory, links, vault
+from cli import child_env, collection, controller, inventory, links, vault
 from cli.errors import LlmError
 from cli.stack import StackDir
 
@@ -175,8 +176,6 @@ def _environment(stack: StackDir, color: bool) -> dict[str, str]:
 
 def run(stack: StackDir, job: PlaybookRun, display: Any) -> int:
     """Run the playbook; returns the `llm` exit status (0, 1 or 130)."""
-    import ansible_runner  # heavy: imported only when a playbook runs
-
     stack.runs.mkdir(mode=0o700, parents=True, exist_ok=True)
     env = _environment(stack, color=display.console.is_terminal)
     cmdline = [flag for flag, on in (("--check", job.check), ("--diff", job.diff)) if on]
@@ -198,7 +197,7 @@ def run(stack: StackDir, job: PlaybookRun, display: Any) -> int:
         return bool(display.event(event))
 
     with _Interrupt() as interrupt, display:
-        result = ansible_runner.run(
+        result = _start(
             private_data_dir=str(stack.runs),
             playbook=str(collection.playbook(job.playbook)),
             inventory=inventories,
@@ -237,6 +236,17 @@ def run(stack: StackDir, job: PlaybookRun, display: Any) -> int:
             finished=display.state.stats_seen and not display.state.canceled,
         )
     return display.state.exit_code(result.status, result.rc)
+
+
+def _start(**kwargs: Any) -> Any:
+    """ansible_runner.run, with Ansible's environment stripped of the caller's secrets
+    first: runner writes the environment it hands Ansible into the run's artifacts."""
+    from ansible_runner.interface import init_runner  # heavy: only when a playbook runs
+
+    started = init_runner(**kwargs)
+    started.config.env = child_env.for_ansible(started.config.env, os.environ)
+    started.run()
+    return started
 
 
 def _forks(stack: StackDir, job: PlaybookRun, config: dict[str, Any]) -> int:

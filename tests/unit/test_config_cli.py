@@ -115,6 +115,7 @@ def test_a_bad_setting_written_by_hand_stops_every_command_before_ansible(stack,
         ("llm_stack_root=/", '-e llm_stack_root: "/" is a system directory'),
         ("librechat_port=true", '-e librechat_port: "true" is not an integer'),
         ('{"ollama_models": "llama3.2"}', '-e ollama_models: "llama3.2" is not a list'),
+        ("mongodb_root_password=x", "-e mongodb_root_password: a secret is never passed"),
     ],
 )
 def test_a_bad_extra_var_is_refused_before_ansible(stack, extra, message):

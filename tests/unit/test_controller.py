@@ -1,6 +1,6 @@
 """Driving a lab: forks sized to the run, SSH settings, and the hosts that failed last time.
 
-No Ansible run: ansible_runner.run is replaced by a fake that plays recorded events
+No Ansible run: runner._start (ansible_runner.run) is replaced by a fake that plays recorded events
 (fixtures/runner_events) or made-up ones to the runner's event handler.
 """
 
@@ -74,7 +74,7 @@ def test_forks_option_then_setting_then_users_ansible():
 
 
 class FakeRunner:
-    """ansible_runner.run: records its arguments, plays events, returns a result."""
+    """runner._start (ansible_runner.run): records its arguments, plays events, returns a result."""
 
     def __init__(self, events: list[dict] | None = None, status: str = "successful") -> None:
         self.events = events or []
@@ -91,10 +91,8 @@ class FakeRunner:
 
 @pytest.fixture
 def fake_runner(monkeypatch):
-    import ansible_runner
-
     fake = FakeRunner()
-    monkeypatch.setattr(ansible_runner, "run", fake)
+    monkeypatch.setattr(runner_module, "_start", fake)
     return fake
 
 

@@ -1,0 +1,83 @@
+"""The environment Ansible runs with: what it needs, never the caller's secrets.
+
+ansible-runner hands Ansible a copy of this process's environment and writes
+that copy into every run's artifacts (``runs/artifacts/<id>/command``), so an
+``OPENAI_API_KEY=llmk_...`` exported in the shell would land on disk. From the
+caller's own environment only what Ansible, SSH and a debugging reader need
+passes; whatever runner or `llm` set for the run stays; a value that carries a
+key or a URL password never passes. ``LLM_PASS_ENV`` names more variables to
+hand through (an inventory's ``lookup('env', ...)``): they are then in the
+artifacts too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from cli.secretstore import API_KEY_PREFIX
+
+PASS_ENV = "LLM_PASS_ENV"
+
+# The caller's variables Ansible and SSH use (and that say where and as whom it ran).
+_KEEP_NAMES = frozenset(
+    {
+        "PATH",
+        "HOME",
+        "USER",
+        "LOGNAME",
+        "SHELL",
+        "PWD",
+        "LANG",
+        "LANGUAGE",
+        "TERM",
+        "COLORTERM",
+        "NO_COLOR",
+        "TZ",
+        "TMPDIR",
+        "SSH_AUTH_SOCK",
+        "SSH_AGENT_PID",
+        "VIRTUAL_ENV",
+        "SUDO_USER",
+        "SUDO_UID",
+        "SUDO_GID",
+        "http_proxy",
+        "https_proxy",
+        "no_proxy",
+        "all_proxy",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "NO_PROXY",
+        "ALL_PROXY",
+    }
+)
+_KEEP_PREFIXES = ("LC_", "XDG_", "ANSIBLE_", "LLM_", "PYTHON")
+# Even among those: a name that says it holds a secret, unless it names a file.
+_SECRET_NAME = re.compile(r"PASSW|PASSPHRASE|SECRET|TOKEN|CREDENTIAL|(^|_)KEY($|_)|(^|_)PASS($|_)")
+_PATH_NAME = re.compile(r"_(FILE|PATH|DIR|DIRS|SOCK)$")
+# user:password@ in a URL (a proxy with a login).
+_URL_PASSWORD = re.compile(r"://[^/@\s:]+:[^/@\s]+@")
+
+
+def _secret_value(value: str) -> bool:
+    return API_KEY_PREFIX in value or bool(_URL_PASSWORD.search(value))
+
+
+def for_ansible(env: Mapping[str, str], caller: Mapping[str, str]) -> dict[str, str]:
+    """env (what runner would hand Ansible) less the caller's variables Ansible does not need.
+
+    caller: this process's environment; a variable env holds with another value
+    than the caller's was set for the run (by runner or by `llm`) and stays.
+    """
+    extra = set(caller.get(PASS_ENV, "").replace(",", " ").split())
+    out = {}
+    for name, value in env.items():
+        if _secret_value(value):
+            continue
+        set_for_run = caller.get(name) != value
+        wanted = name in _KEEP_NAMES or name.startswith(_KEEP_PREFIXES)
+        if wanted and _SECRET_NAME.search(name.upper()) and not _PATH_NAME.search(name.upper()):
+            wanted = False
+        if set_for_run or wanted or name in extra:
+            out[name] = value
+    return out
