@@ -45,9 +45,11 @@ def test_the_callers_secrets_stay_out_and_what_ansible_needs_stays_in():
 
 def test_a_real_run_leaves_no_planted_secret_in_its_artifacts(tmp_path):
     stack = tmp_path / "stack"
-    inventory = tmp_path / "empty.ini"
+    inventory = tmp_path / "lab.ini"
     # A host nothing answers for: the run ends at once, its artifacts written.
-    inventory.write_text("[llm_ollama]\npc-01 ansible_host=127.0.0.1 ansible_port=9 ansible_connection=ssh\n")
+    inventory.write_text(
+        "[llm_ollama]\npc-01 ansible_host=127.0.0.1 ansible_port=9 ansible_connection=ssh\n"
+    )
     base = {k: v for k, v in os.environ.items() if k not in PLANTED}
     cli = [sys.executable, "-m", "cli.main"]
     assert subprocess.run([*cli, "init", "--dir", str(stack)], cwd=REPO, env=base).returncode == 0

@@ -62,7 +62,7 @@ def test_a_system_directory_or_a_boolean_port_in_the_inventory_stops_the_host(
     assert result.returncode == 2, out
     assert "ok: [chat]" in out
     assert 'llm_stack_root: "/" is a system directory' in out
-    assert "librechat_port: \"true\" is not an integer" in out
+    assert 'librechat_port: "true" is not an integer' in out
     assert 'ollama_dir: "/etc" is a system directory' in out
     assert '"$(id)" is not a valid Ollama model name' in out
     assert "4 setting(s) refused for gpu-02" in out and "2 setting(s) refused for gpu-01" in out
