@@ -71,6 +71,8 @@ class RunDisplay:
         # Quiet: collect only; the command shows the result itself (llm status).
         self.quiet = quiet and not verbose
         self._live: Live | None = None
+        # Set once the failures are shown, so they are not shown twice.
+        self.failures_printed = False
 
     def __enter__(self) -> RunDisplay:
         if self.console.is_terminal and not self.verbose and not self.quiet:
@@ -132,6 +134,7 @@ class RunDisplay:
 
     def print_failures(self) -> None:
         if self.state.failures:
+            self.failures_printed = True
             self.console.print(Text("Failures:", style="bold red"))
             for failure in self.state.failures:
                 self.console.print(Text(failure.line()), soft_wrap=True)

@@ -60,6 +60,8 @@ class Failure:
     unreachable: bool = False
 
     def line(self) -> str:
+        if self.unreachable:
+            return f"{self.host}: unreachable ({self.task}): {self.message}"
         return f"{self.host}: {self.task}: {self.message}"
 
 

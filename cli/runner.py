@@ -18,7 +18,9 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from cli import child_env, collection, controller, inventory, links, vault
+import click
+
+from cli import child_env, collection, controller, inventory, links, pending, vault
 from cli.errors import LlmError
 from cli.stack import StackDir
 
@@ -42,6 +44,9 @@ class PlaybookRun:
     extra_vars: dict[str, Any] = field(default_factory=dict)
     # None: sized to the hosts the run targets (cli.controller.size_forks).
     forks: int | None = None
+    # What the run changes on several hosts ("alice's key revoked"): named, with the
+    # hosts that lack it, when it does not reach them all (cli.pending).
+    change: str | None = None
 
     @classmethod
     def from_options(
@@ -52,6 +57,7 @@ class PlaybookRun:
         *,
         limit: str | None = None,
         extra_vars: dict[str, Any] | None = None,
+        change: str | None = None,
     ) -> PlaybookRun:
         """The run a command's common options ask for (AnsibleOptions), plus its own
         variables. --check/--diff always reach Ansible: a command that cannot honour
@@ -66,6 +72,7 @@ class PlaybookRun:
             verbosity=opts.verbosity,
             extra_vars={**opts.extra_vars, **(extra_vars or {})},
             forks=opts.forks,
+            change=change,
         )
 
 
@@ -225,16 +232,25 @@ def run(stack: StackDir, job: PlaybookRun, display: Any) -> int:
             f"plays after it did not run on {', '.join(unfinished)}",
             soft_wrap=True,
         )
+    if display.quiet and not display.failures_printed:
+        # The command prints its own result (--json on stdout): say on stderr which
+        # hosts failed, so no run ends non-zero without a line saying why.
+        for failure in display.state.failures:
+            click.echo(failure.line(), err=True)
     if not job.check:
         # A check-mode run repairs nothing: it leaves the record as it was.
         failed, succeeded = controller.state_outcome(display.state, bool(stopped_in))
-        controller.record_failed(
+        pending.record(
             stack.runs,
             job.playbook,
             failed,
             succeeded,
             finished=display.state.stats_seen and not display.state.canceled,
+            change=job.change,
         )
+        line = pending.summary(job.playbook, job.change, failed, succeeded) if job.change else None
+        if line:
+            click.echo(line, err=True)
     return display.state.exit_code(result.status, result.rc)
 
 

@@ -91,6 +91,5 @@ def debug(stack_dir: Path | None, output: Path, **ansible_args: Any) -> int:
     if bad:  # never expected: redaction happens on each host; refuse to keep it anyway
         path.unlink()
         raise LlmError(f"a secret survived redaction in {', '.join(bad)}: archive deleted")
-    display.print_failures()
     click.echo(f"wrote {path} ({path.stat().st_size // 1024 or 1} KiB, secrets redacted)")
     return code if code else EXIT_OK

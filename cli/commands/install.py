@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cli import controller, inventory, runner, secretstore
+from cli import controller, inventory, pending, runner, secretstore
 from cli.options import ansible_options, collect_ansible_options, stack_dir_option
 from cli.stack import StackDir, resolve_dir
 
@@ -71,12 +71,22 @@ def install(
 
 
 def _retry_limit(stack: StackDir, inventory_path: Path, limit: str | None) -> str | None:
-    """The --limit for --retry-failed: the hosts the last install failed on, within the
-    user's --limit. None (after one line saying so) when there is nothing to retry:
+    """The --limit for --retry-failed: the hosts the last install failed on, and those
+    lacking a change an install also makes (the keys' list), within the user's --limit.
+    None (after one line saying so) when there is nothing to retry:
     that is not an error, so a script may run it until every host is done."""
-    recorded = controller.read_failed(stack.runs, "install")
+    recorded = list(
+        dict.fromkeys(
+            host
+            for playbook in ("install", *pending.INSTALL_FINISHES)
+            for host in controller.read_failed(stack.runs, playbook)
+        )
+    )
+    # What else some hosts lack (the keys' list is finished by this install too).
+    for line in pending.notes(stack.runs, skip="install"):
+        click.echo(line)
     if not recorded:
-        click.echo("no host failed in the last install: nothing to retry")
+        click.echo("no host failed in the last install or lacks what it makes: nothing to retry")
         return None
     in_scope = inventory.any_group_hosts(inventory_path, limit, "all")
     chosen = controller.retry_hosts(recorded, in_scope)

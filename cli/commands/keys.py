@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from cli import config_file, inventory, keystore, prompts, registry, runner
+from cli import config_file, controller, inventory, keystore, pending, prompts, registry, runner
 from cli.errors import EXIT_OK
 from cli.options import (
     AnsibleOptions,
@@ -25,8 +25,9 @@ def keys() -> None:
     """API keys for the Ollama API through the gateway (security module)."""
 
 
-def _apply(stack: StackDir, opts: AnsibleOptions) -> int:
-    """Send the new list of hashes to the gateways, when the gateway is deployed."""
+def _apply(stack: StackDir, opts: AnsibleOptions, change: str) -> int:
+    """Send the list of hashes to the gateways, when the gateway is deployed. A gateway
+    it does not reach stays recorded as lacking the change (cli.pending)."""
     if "security" not in registry.enabled(config_file.load(stack.config).get("llm_modules")):
         click.echo(
             "The security module is not enabled: the key takes effect after "
@@ -36,8 +37,17 @@ def _apply(stack: StackDir, opts: AnsibleOptions) -> int:
     inventory_path = inventory.resolve(opts.inventory, stack.inventory)
     from cli.display import RunDisplay
 
-    job = runner.PlaybookRun.from_options("keys", inventory_path, opts)
-    return runner.run(stack, job, RunDisplay(verbose=opts.verbosity > 0))
+    click.echo("sending the list of keys to the gateways")
+    job = runner.PlaybookRun.from_options("keys", inventory_path, opts, change=change)
+    code = runner.run(stack, job, RunDisplay(verbose=opts.verbosity > 0))
+    if code == EXIT_OK:
+        click.echo(f"{change}: every gateway has it")
+    return code
+
+
+def _lacking(stack: StackDir) -> list[str]:
+    """The gateways that did not get the last list of keys."""
+    return controller.read_failed(stack.runs, "keys")
 
 
 @keys.command(name="add")
@@ -53,7 +63,19 @@ def add(name: str, stack_dir: Path | None, **ansible_args: Any) -> int:
     click.echo(f"API key for {name} (shown once; only its hash is kept):\n\n  {key}\n")
     click.echo("Use it as 'Authorization: Bearer <key>' with https://<gateway>/ollama/v1 "
                "(OpenAI-compatible) or https://<gateway>/ollama/api/... (native).")  # fmt: skip
-    return _apply(stack, opts)
+    return _apply(stack, opts, f"{name}'s key added")
+
+
+@keys.command(name="sync")
+@stack_dir_option
+@ansible_options(check=False)
+def sync(stack_dir: Path | None, **ansible_args: Any) -> int:
+    """Send the list of keys to every gateway again (finishes an add or revoke that
+    did not reach them all)."""
+    opts = collect_ansible_options(**ansible_args)
+    refuse_check(opts, "keys sync", "it only sends the list the gateways already should have")
+    stack = StackDir(resolve_dir(stack_dir)).require()
+    return _apply(stack, opts, "the list of keys sent again")
 
 
 @keys.command(name="list")
@@ -70,6 +92,14 @@ def list_keys(stack_dir: Path | None, as_json: bool) -> int:
     else:
         for name, digest in sorted(known.items()):
             click.echo(f"{name:<24} sha256:{digest[:16]}")
+    lacking = _lacking(stack)
+    if lacking:
+        changes = "; ".join(controller.read_changes(stack.runs, "keys")) or "the last change"
+        click.echo(
+            f"not yet on {', '.join(lacking)}, which go by their older list: {changes} "
+            f"({pending.FINISH['keys']})",
+            err=True,
+        )
     return EXIT_OK
 
 
@@ -83,9 +113,15 @@ def revoke(name: str, yes: bool, stack_dir: Path | None, **ansible_args: Any) ->
     opts = collect_ansible_options(**ansible_args)
     refuse_check(opts, "keys revoke", "the key is struck from the list the gateways then get")
     stack = StackDir(resolve_dir(stack_dir)).require()
+    change = f"{name}'s key revoked"
     if name not in keystore.load(stack.api_keys):
+        lacking = _lacking(stack)
+        if change in controller.read_changes(stack.runs, "keys") and lacking:
+            # The earlier revoke reached only some gateways: this one finishes it.
+            click.echo(f"{name}'s key is revoked here; {', '.join(lacking)} still let it in")
+            return _apply(stack, opts, change)
         keystore.revoke(stack.api_keys, name)  # raises, naming the keys there are
     prompts.confirm(f"Revoke the API key {name}?", f"revoking {name}'s API key", yes)
     keystore.revoke(stack.api_keys, name)
     click.echo(f"Revoked {name}'s key in {stack.api_keys}.")
-    return _apply(stack, opts)
+    return _apply(stack, opts, change)

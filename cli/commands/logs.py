@@ -56,7 +56,6 @@ def logs(stack_dir: Path | None, service: str, host: str | None, tail: int,
         display.console.print(Text(f"==> {name}: {service} <==", style="bold"))
         for line in report.get("lines", []):
             display.console.print(Text(line), soft_wrap=True)
-    display.print_failures()
     if not shown and code == EXIT_OK:
         click.echo(f"{service} runs on none of these hosts", err=True)
         return EXIT_HOST_FAILED

@@ -54,7 +54,6 @@ def list_models(stack_dir: Path | None, as_json: bool, **ansible_args: Any) -> i
         click.echo(json.dumps(by_host, indent=2, sort_keys=True))
     else:
         display.console.print(matrix(by_host))
-    display.print_failures()
     return code
 
 

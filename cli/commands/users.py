@@ -56,8 +56,9 @@ def _run(
     reset: Iterable[str] = (),
     remove: Iterable[str] = (),
     balance: Mapping[str, int] | None = None,
-) -> tuple[int, dict[str, dict[str, Any]]]:
-    """Run playbooks/users.yml; returns the exit status and each host's report.
+) -> tuple[int, dict[str, dict[str, Any]], list[str]]:
+    """Run playbooks/users.yml; returns the exit status, each host's report and the hosts
+    that failed or could not be reached.
 
     The accounts (with passwords) go in a 0600 file the playbook reads with
     no_log; it is deleted when the run ends, whatever happens.
@@ -94,7 +95,8 @@ def _run(
         for name, host in display.state.hosts.items()
         if isinstance(host.report, dict) and host.report
     }
-    return code, reports
+    failed = sorted(h.name for h in display.state.hosts.values() if h.status != "ok")
+    return code, reports, failed
 
 
 def _print_changes(reports: Mapping[str, Mapping[str, Any]], check: bool) -> None:
@@ -218,7 +220,7 @@ def import_(roster: Path, prune: bool, yes: bool, handout: Path | None, stack_di
         for p in (*plan.create, *(u for u in plan.update if "tokens" in u.changed))
         if p.account.tokens is not None
     }
-    code, reports = _run(
+    code, reports, _ = _run(
         stack,
         inventory_path,
         opts,
@@ -261,12 +263,17 @@ def list_users(as_json: bool, stack_dir: Path | None, **ansible_args: Any) -> in
     opts = collect_ansible_options(**ansible_args)
     stack = StackDir(resolve_dir(stack_dir)).require()
     inventory_path, _, _ = _chat_hosts(stack, opts)
-    code, reports = _run(stack, inventory_path, opts, "list")
-    by_host = {host: r.get("accounts") or [] for host, r in sorted(reports.items())}
+    code, reports, failed = _run(stack, inventory_path, opts, "list")
+    by_host: dict[str, Any] = {host: r.get("accounts") or [] for host, r in reports.items()}
+    # A host that did not answer is named too: null (its reason is on stderr).
+    by_host = dict(sorted({**{host: None for host in failed}, **by_host}.items()))
     if as_json:
         click.echo(json.dumps(by_host, indent=2, sort_keys=True))
         return code
     for host, listed in by_host.items():
+        if listed is None:
+            click.echo(f"{host}: not read (see above)")
+            continue
         click.echo(f"{host}: {len(listed)} account(s)")
         for entry in listed:
             balance = entry.get("balance")
@@ -294,7 +301,7 @@ def remove(
     if not opts.check:
         what = f"delete the account(s) {', '.join(names)} and their conversations"
         prompts.confirm(f"{what[0].upper()}{what[1:]}?", f"this would {what}", yes)
-    code, reports = _run(stack, inventory_path, opts, "remove", remove=names)
+    code, reports, _ = _run(stack, inventory_path, opts, "remove", remove=names)
     _print_changes(reports, opts.check)
     missing = sorted(set(names) - {u for r in reports.values() for u in (r.get("removed") or [])})
     if missing and reports and not opts.check:
@@ -335,7 +342,7 @@ def reset_password(usernames: tuple[str, ...], handout: Path | None, stack_dir: 
         )
     changed = {n: replace(stored[n], password=easy_password(), generated=True) for n in names}
     accounts.save(stack.accounts, {**stored, **changed})
-    code, reports = _run(
+    code, reports, _ = _run(
         stack, inventory_path, opts, "reset", present=list(changed.values()), reset=names
     )
     done = {u for r in reports.values() for u in (r.get("updated") or [])}

@@ -253,6 +253,7 @@ def test_models_and_backup_need_hosts_of_their_group(stack, tmp_path):
 REFUSE_CHECK = (
     ("keys", "add"),
     ("keys", "revoke"),
+    ("keys", "sync"),
     ("users", "reset-password"),
     ("secrets", "rotate"),
     ("backup",),

@@ -331,7 +331,9 @@ def test_retry_failed_with_nothing_to_retry_says_so_and_succeeds(stack, tmp_path
     monkeypatch.setattr(runner_module, "run", lambda stack, job, display: jobs.append(job) or 0)
     result = invoke_install(stack, "-i", str(inventory), "--retry-failed")
     assert result.exit_code == 0
-    assert result.output.strip() == "no host failed in the last install: nothing to retry"
+    assert result.output.strip() == (
+        "no host failed in the last install or lacks what it makes: nothing to retry"
+    )
     controller.record_failed(stack / "runs", "install", ["pc-03"], [], finished=True)
     result = invoke_install(stack, "-i", str(inventory), "--retry-failed", "-l", "pc-05")
     assert result.exit_code == 0

@@ -35,7 +35,7 @@ def test_counts_follow_ansibles_recap(recorded_events):
 def test_failures_name_host_task_and_reason(recorded_events):
     lines = [f.line() for f in run_state(recorded_events).failures]
     assert "bad: Break on one host: disk full on bad" in lines
-    unreachable = [line for line in lines if line.startswith("gone: Say hello: ")]
+    unreachable = [line for line in lines if line.startswith("gone: unreachable (Say hello): ")]
     assert len(unreachable) == 1 and "Connection refused" in unreachable[0]
     # The rescued and the ignored failure on `good` are not failures of the run.
     assert not [line for line in lines if line.startswith("good:")]
