@@ -78,20 +78,34 @@ def assert_stopped_at_the_checks(result: subprocess.CompletedProcess, message: s
     assert "PLAY Install the container runtime" not in output
 
 
+def with_host_vars(host_vars: str) -> str:
+    """ALL_IN_ONE with this host's variables set in the inventory (not checked by the CLI)."""
+    return f"[llm_ollama]\n{LOCAL} {host_vars}\n\n[llm_chat]\nlocalhost\n"
+
+
+def assert_refused_before_ansible(stack: Path, result: subprocess.CompletedProcess, message: str):
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert not (stack / "runs" / "artifacts").exists()
+
+
 def test_invalid_model_name(stack):
-    result = install(stack, ALL_IN_ONE, "-e", '{"ollama_models": ["llama3.2", "bad name!"]}')
-    assert_stopped_at_the_checks(result, "Not valid Ollama model names")
-    assert "bad name!" in result.stdout and "llama3.2," not in result.stdout
+    given = install(stack, ALL_IN_ONE, "-e", '{"ollama_models": ["llama3.2", "bad name!"]}')
+    assert_refused_before_ansible(stack, given, '-e ollama_models: "bad name!" is not a valid')
+    result = install(stack, with_host_vars('ollama_models=\'["llama3.2", "bad name!"]\''))
+    assert_stopped_at_the_checks(result, 'ollama_models: "bad name!" is not a valid Ollama')
 
 
 def test_port_out_of_range(stack):
-    result = install(stack, ALL_IN_ONE, "-e", "ollama_port=70000")
-    assert_stopped_at_the_checks(result, "ollama_port 70000 is not a port (1-65535)")
+    given = install(stack, ALL_IN_ONE, "-e", "ollama_port=70000")
+    assert_refused_before_ansible(stack, given, '-e ollama_port: "70000" is not a port number')
+    result = install(stack, with_host_vars("ollama_port=70000"))
+    assert_stopped_at_the_checks(result, "ollama_port: 70000 is not a port number (1-65535)")
 
 
 def test_librechat_port_out_of_range(stack):
-    result = install(stack, ALL_IN_ONE, "-e", "librechat_port=0")
-    assert_stopped_at_the_checks(result, "librechat_port 0 is not a port (1-65535)")
+    result = install(stack, with_host_vars("librechat_port=0"))
+    assert_stopped_at_the_checks(result, "librechat_port: 0 is not a port number (1-65535)")
 
 
 def test_missing_secret(stack):
@@ -162,7 +176,7 @@ def test_the_disk_check_measures_where_the_models_will_go(stack, tmp_path):
 
 
 def test_secret_values_never_reach_the_output_or_the_artifacts(stack):
-    result = install(stack, ALL_IN_ONE, "-v", "-e", "ollama_port=70000")
+    result = install(stack, with_host_vars("ollama_port=70000"), "-v")
     assert result.returncode == 1
     assert_no_secret_leaked(stack, result.stdout, result.stderr)
 
