@@ -32,8 +32,10 @@ def _prepare(
 
 
 def _run(stack: StackDir, inventory_path: Path, opts: AnsibleOptions, playbook: str,
-         extra: dict[str, Any], display: Any) -> int:  # fmt: skip
-    job = runner.PlaybookRun.from_options(playbook, inventory_path, opts, extra_vars=extra)
+         extra: dict[str, Any], display: Any, change: str | None = None) -> int:  # fmt: skip
+    job = runner.PlaybookRun.from_options(
+        playbook, inventory_path, opts, extra_vars=extra, change=change
+    )
     return runner.run(stack, job, display)
 
 
@@ -70,6 +72,7 @@ def _change(stack_dir: Path | None, action: str, names: list[str], extra: dict[s
         "models",
         {"llm_models_action": action, "llm_models": names, **extra},
         display,
+        change=f"models {action} {' '.join(names)}".rstrip(),
     )
     by_host = models_by_host(display.state)
     if by_host:

@@ -78,7 +78,9 @@ def rotate(stack_dir: Path | None, names: tuple[str, ...], yes: bool, **ansible_
 
     from cli.display import RunDisplay
 
-    job = runner.PlaybookRun.from_options("install", inventory_path, opts, limit=limit)
+    job = runner.PlaybookRun.from_options(
+        "install", inventory_path, opts, limit=limit, change=f"{what} rotated"
+    )
     return runner.run(stack, job, RunDisplay(verbose=opts.verbosity > 0))
 
 

@@ -70,5 +70,6 @@ def ca(out: Path, group: str | None, stack_dir: Path | None, **ansible_args: Any
     job = runner.PlaybookRun.from_options(
         "tls-trust", inventory_path, opts,
         extra_vars={"llm_tls_trust_hosts": group, "gateway_tls_dir": str(stack.tls)},
+        change=f"the stack's CA trusted on {group}",
     )  # fmt: skip
     return runner.run(stack, job, RunDisplay(verbose=opts.verbosity > 0))

@@ -56,6 +56,7 @@ def _run(
     reset: Iterable[str] = (),
     remove: Iterable[str] = (),
     balance: Mapping[str, int] | None = None,
+    change: str | None = None,
 ) -> tuple[int, dict[str, dict[str, Any]], list[str]]:
     """Run playbooks/users.yml; returns the exit status, each host's report and the hosts
     that failed or could not be reached.
@@ -86,6 +87,7 @@ def _run(
             inventory_path,
             opts,
             extra_vars={"llm_users_action": action, "llm_users_file": str(run_file)},
+            change=change,
         )
         code = runner.run(stack, job, display)
     finally:
@@ -229,6 +231,7 @@ def import_(roster: Path, prune: bool, yes: bool, handout: Path | None, stack_di
         reset=password_changed,
         remove=pruned,
         balance=balance,
+        change=f"the roster {roster.name} imported",
     )
     if not opts.check and code == EXIT_OK and pruned:
         accounts.save(stack.accounts, new_state)
@@ -301,7 +304,10 @@ def remove(
     if not opts.check:
         what = f"delete the account(s) {', '.join(names)} and their conversations"
         prompts.confirm(f"{what[0].upper()}{what[1:]}?", f"this would {what}", yes)
-    code, reports, _ = _run(stack, inventory_path, opts, "remove", remove=names)
+    code, reports, _ = _run(
+        stack, inventory_path, opts, "remove", remove=names,
+        change=f"account(s) {', '.join(names)} removed",
+    )  # fmt: skip
     _print_changes(reports, opts.check)
     missing = sorted(set(names) - {u for r in reports.values() for u in (r.get("removed") or [])})
     if missing and reports and not opts.check:
@@ -343,8 +349,9 @@ def reset_password(usernames: tuple[str, ...], handout: Path | None, stack_dir: 
     changed = {n: replace(stored[n], password=easy_password(), generated=True) for n in names}
     accounts.save(stack.accounts, {**stored, **changed})
     code, reports, _ = _run(
-        stack, inventory_path, opts, "reset", present=list(changed.values()), reset=names
-    )
+        stack, inventory_path, opts, "reset", present=list(changed.values()), reset=names,
+        change=f"new password(s) for {', '.join(names)}",
+    )  # fmt: skip
     done = {u for r in reports.values() for u in (r.get("updated") or [])}
     if done:
         from cli.handout import write_handout
