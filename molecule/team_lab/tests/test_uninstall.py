@@ -38,9 +38,15 @@ def test_uninstall_keeps_data_purge_deletes_it_and_a_reimaged_host_copies_from_t
     refused = llm("uninstall", "--purge", "--limit", "gpu-02")
     assert refused.returncode == 2 and "--yes" in refused.stderr
     assert in_host("gpu-02", "test", "-d", "/srv/ollama/models").returncode == 0
+    # A stack root the stack did not make (gpu-02's Ollama lives in /srv/ollama, so
+    # nothing of the stack is in /opt/llm-stack there): the purge leaves it, and says so.
+    in_host("gpu-02", "sh", "-c", "mkdir /opt/llm-stack && echo mine > /opt/llm-stack/precious")
     purged = llm("uninstall", "--purge", "--yes", "--limit", "gpu-02")
     assert purged.returncode == 0, purged.stdout + purged.stderr
     assert in_host("gpu-02", "test", "-e", "/srv/ollama/models").returncode == 1
+    assert "left /opt/llm-stack: no marker of the stack" in purged.stdout, purged.stdout
+    assert in_host("gpu-02", "cat", "/opt/llm-stack/precious").stdout == "mine\n"
+    in_host("gpu-02", "rm", "-r", "/opt/llm-stack")
 
     # The re-imaged machine: its models come from the hub's seed.
     upstream("/standin/reset", {})
