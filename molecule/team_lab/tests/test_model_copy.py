@@ -12,6 +12,8 @@ import json
 import os
 import subprocess
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from test_day2 import llm
@@ -148,3 +150,50 @@ def test_a_model_needing_a_newer_ollama_is_not_copied_to_an_older_one(room):
     assert "requires Ollama 0.41.0 or newer" in result.stdout, result.stdout
     assert "gpu-02" in result.stdout and "0.40.2" in result.stdout
     assert upstream("/standin/stats")["blob_bytes"] == spec("newer-model")["size"]  # the hub's
+
+
+@contextmanager
+def off(host: str) -> Iterator[None]:
+    """The machine switched off for the length of the block (frozen: Ansible cannot reach it)."""
+    subprocess.run(["docker", "pause", host], check=True, capture_output=True)
+    try:
+        yield
+    finally:
+        subprocess.run(["docker", "unpause", host], check=True, capture_output=True)
+
+
+def test_the_room_goes_on_with_the_hub_or_a_pc_off_and_the_next_run_finishes():
+    """With the hub off, the delegated read of its facts failed every host; now the others
+    are named as waiting for the hub and nothing is fetched. With a PC off, the hub fetches
+    it and the PC is named as lacking it; the next run copies it there from the hub's seed,
+    and nothing comes twice from upstream (issue 17)."""
+    name, tag = "llama3.2", "1b"
+    size = upstream("/standin/models")[f"library/{name}:{tag}"]["size"]
+
+    def has(host: str) -> bool:
+        path = f"{MODELS[host]}/manifests/registry.ollama.ai/library/{name}/{tag}"
+        return bool(sh(host, f"cat {path}", check=False))
+
+    assert not has("gpu-01") and not has("gpu-02")
+    upstream("/standin/reset", {})
+    try:
+        with off("gpu-01"):
+            hub_off = llm("models", "add", f"{name}:{tag}")
+        said = hub_off.stdout + hub_off.stderr
+        assert hub_off.returncode == 1, said
+        assert "gpu-01: unreachable" in said
+        assert f"gpu-02 waits for the hub gpu-01 to download {name}:{tag}" in said
+        assert upstream("/standin/stats")["blob_bytes"] == 0 and not has("gpu-02")
+
+        with off("gpu-02"):
+            pc_off = llm("models", "add", f"{name}:{tag}")
+        assert pc_off.returncode == 1, pc_off.stdout + pc_off.stderr
+        assert f"models add {name}:{tag}: done on gpu-01; NOT on gpu-02" in pc_off.stderr
+        assert has("gpu-01") and upstream("/standin/stats")["blob_bytes"] == size
+
+        finished = llm("models", "add", f"{name}:{tag}")
+        assert finished.returncode == 0, finished.stdout + finished.stderr
+        assert has("gpu-02")
+        assert upstream("/standin/stats")["blob_bytes"] == size  # from gpu-01's seed
+    finally:
+        assert llm("models", "remove", f"{name}:{tag}", "--yes").returncode == 0
