@@ -101,7 +101,8 @@ def directory_problem(path):
     if normal.startswith("//"):
         normal = "/" + normal.lstrip("/")
     if normal in SYSTEM_DIRECTORIES:
-        return "is a system directory (%s): give the stack one of its own (/opt/llm-stack)" % normal
+        named = "" if normal == path else " (%s)" % normal
+        return "is a system directory%s: give the stack one of its own (/opt/llm-stack)" % named
     if (normal + "/").startswith(_VIRTUAL_ROOTS):
         return "is under %s, a file system of the kernel" % normal.split("/")[1]
     return None
