@@ -94,6 +94,7 @@ kept:
 
 import errno
 import os
+import re
 import shutil
 
 from ansible.module_utils.basic import AnsibleModule
@@ -167,8 +168,28 @@ def marked(path):
         return False
 
 
+def _mount_points():
+    """Every mount point of this host, bind mounts included (which st_dev cannot tell)."""
+    points = []
+    try:
+        with open("/proc/self/mountinfo") as handle:
+            for line in handle:
+                fields = line.split()
+                if len(fields) > 4:
+                    # Spaces and the like are octal escapes (\040).
+                    unescape = lambda m: chr(int(m.group(1), 8))  # noqa: E731
+                    points.append(re.sub(r"\\([0-7]{3})", unescape, fields[4]))
+    except (IOError, OSError):
+        pass
+    return points
+
+
 def mount_point_in(path):
-    """The first mount point at or under path (another file system), or None."""
+    """The first mount point at or under path (another file system or a bind mount), or None."""
+    real = os.path.realpath(path)
+    for point in _mount_points():
+        if point == real or point.startswith(real.rstrip("/") + "/"):
+            return point
     device = os.lstat(path).st_dev
     for top, dirs, _files in os.walk(path):
         for name in list(dirs):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import subprocess
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
@@ -121,3 +122,38 @@ def test_purge_keeps_a_marked_directory_holding_one_that_is_kept(module, capsys,
     assert not result["changed"] and root.exists()
     reason = f"holds {root / 'models'}, which is kept"
     assert result["kept"][1] == {"path": str(root), "reason": reason}
+
+
+def test_a_root_listed_with_a_kept_directory_inside_it_is_kept(module, capsys, tmp_path):
+    """The uninstall's second call (the stack root) lists the services' directories again:
+    one kept by the first call (no marker) keeps the root too."""
+    root = tmp_path / "stack"
+    run(module, capsys, paths=[str(root / "ollama")])
+    mine = root / "ollama" / "models-big"  # ollama_models_dir pointed at the user's own
+    mine.mkdir()
+    (mine / "model").write_text("precious")
+    first = run(module, capsys, state="absent", paths=[str(mine)])
+    assert first["kept"][0]["path"] == str(mine)
+    second = run(module, capsys, state="absent", paths=[str(mine), str(root / "ollama"), str(root)])
+    assert not second["changed"] and (mine / "model").read_text() == "precious"
+    assert {k["path"] for k in second["kept"]} == {str(mine), str(root / "ollama"), str(root)}
+
+
+def test_a_bind_mount_inside_keeps_the_directory(module, capsys, tmp_path):
+    root = tmp_path / "stack"
+    run(module, capsys, paths=[str(root / "data")])
+    source = tmp_path / "elsewhere"
+    source.mkdir()
+    (source / "keep").write_text("x")
+    mounted = subprocess.run(
+        ["mount", "--bind", str(source), str(root / "data")], capture_output=True, check=False
+    )
+    if mounted.returncode != 0:
+        pytest.skip("mount --bind needs root: " + mounted.stderr.decode().strip())
+    try:
+        result = run(module, capsys, state="absent", paths=[str(root)])
+        assert not result["changed"]
+        assert result["kept"][0]["reason"] == f"holds a mount point ({root / 'data'})"
+    finally:
+        subprocess.run(["umount", str(root / "data")], check=True)
+    assert (source / "keep").read_text() == "x"
