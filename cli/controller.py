@@ -166,18 +166,6 @@ def failed_record(runs: Path, playbook: str) -> Path:
     return runs / "last-failed" / f"{playbook}.txt"
 
 
-_CHANGE_LINE = "# pending change: "
-
-
-def read_changes(runs: Path, playbook: str) -> list[str]:
-    """The changes the hosts of playbook's record still lack (newest last)."""
-    try:
-        lines = failed_record(runs, playbook).read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        return []
-    return [line[len(_CHANGE_LINE) :] for line in lines if line.startswith(_CHANGE_LINE)]
-
-
 def read_failed(runs: Path, playbook: str) -> list[str]:
     """The hosts recorded as failed or unreachable by the last run of playbook."""
     path = failed_record(runs, playbook)
@@ -204,18 +192,13 @@ def record_failed(
     succeeded: Iterable[str],
     *,
     finished: bool,
-    change: str | None = None,
 ) -> list[str]:
     """Update runs/last-failed/<playbook>.txt after a run; returns the hosts it holds.
 
     An unfinished run (interrupted, or stopped before Ansible's recap) only adds the
     hosts it saw fail: a host that had not finished cannot be taken off the list.
-    change: what this run was to do (kept, with the earlier ones, while a host lacks it).
     """
     before = read_failed(runs, playbook)
-    changes = read_changes(runs, playbook)
-    if change and failed and change not in changes:
-        changes.append(change)
     hosts = updated_failed(before, failed, succeeded if finished else ())
     path = failed_record(runs, playbook)
     if not hosts:
@@ -226,7 +209,6 @@ def record_failed(
     header = (
         f"# Hosts that failed or were unreachable when '{playbook}' last ran on them "
         f"(updated {stamp}).\n# 'llm install --retry-failed' runs only these.\n"
-        + "".join(f"{_CHANGE_LINE}{line}\n" for line in changes)
     )
     tmp = path.with_suffix(".tmp")
     tmp.write_text(header + "".join(f"{h}\n" for h in hosts), encoding="utf-8")

@@ -115,6 +115,12 @@ def _stack_config(stack: StackDir) -> dict[str, Any]:
     return config
 
 
+def check_settings(stack: StackDir) -> None:
+    """What run() refuses before Ansible starts, for a command to call before it changes
+    anything of its own (api-keys.yml, secrets.yml): a refusal then leaves nothing half-done."""
+    _refuse_bad_settings(stack, _stack_config(stack))
+
+
 def _refuse_bad_settings(stack: StackDir, config: dict[str, Any]) -> None:
     """A setting config.yml holds with the wrong type or a refused value stops the run
     before Ansible starts (an edit by hand skips `llm config set`'s check). Keys the
@@ -238,16 +244,22 @@ def run(stack: StackDir, job: PlaybookRun, display: Any) -> int:
         for failure in display.state.failures:
             click.echo(failure.line(), err=True)
     if not job.check:
-        # A check-mode run repairs nothing: it leaves the record as it was.
+        # A check-mode run repairs nothing: it leaves the records as they were. Only
+        # the install's failures and changes are recorded: a read-only run finishes nothing.
         failed, succeeded = controller.state_outcome(display.state, bool(stopped_in))
-        pending.record(
-            stack.runs,
-            job.playbook,
-            failed,
-            succeeded,
-            finished=display.state.stats_seen and not display.state.canceled,
-            change=job.change,
-        )
+        finished = display.state.stats_seen and not display.state.canceled
+        if job.playbook == "install":
+            controller.record_failed(stack.runs, job.playbook, failed, succeeded, finished=finished)
+        if job.playbook == "install" or job.change:
+            pending.record(
+                stack.runs,
+                job.playbook,
+                job.change,
+                failed,
+                succeeded,
+                finished=finished,
+                whole=not job.tags,
+            )
         line = pending.summary(job.playbook, job.change, failed, succeeded) if job.change else None
         if line:
             click.echo(line, err=True)

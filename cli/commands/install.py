@@ -77,13 +77,18 @@ def _retry_limit(stack: StackDir, inventory_path: Path, limit: str | None) -> st
     that is not an error, so a script may run it until every host is done."""
     recorded = list(
         dict.fromkeys(
-            host
-            for playbook in ("install", *pending.INSTALL_FINISHES)
-            for host in controller.read_failed(stack.runs, playbook)
+            [
+                *controller.read_failed(stack.runs, "install"),
+                *(
+                    h
+                    for p in ("install", *pending.INSTALL_FINISHES)
+                    for h in pending.hosts(stack.runs, p)
+                ),
+            ]
         )
     )
-    # What else some hosts lack (the keys' list is finished by this install too).
-    for line in pending.notes(stack.runs, skip="install"):
+    # What some hosts lack (a rotated secret and the keys' list are finished by this install).
+    for line in pending.notes(stack.runs):
         click.echo(line)
     if not recorded:
         click.echo("no host failed in the last install or lacks what it makes: nothing to retry")

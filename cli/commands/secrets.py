@@ -67,6 +67,7 @@ def rotate(stack_dir: Path | None, names: tuple[str, ...], yes: bool, **ansible_
     gateway = any(name.startswith("gateway_") for name in unique)
     limit = opts.limit or ("llm_chat:llm_gateway" if gateway else "llm_chat")
     inventory.stack_hosts(inventory_path, limit)
+    runner.check_settings(stack)  # a refused run must not follow a rotated secrets.yml
     effects = "; ".join(dict.fromkeys(secretstore.ROTATION[name] for name in unique))
     what = ", ".join(unique)
     prompts.confirm(

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from click.testing import CliRunner
 
-from cli import controller
+from cli import pending
 from cli import runner as runner_module
 from cli.main import llm
 
@@ -54,7 +54,7 @@ def lab(tmp_path, monkeypatch):
     with (stack / "config.yml").open("a") as config:
         config.write("llm_modules: [security]\n")
     inventory = tmp_path / "lab.ini"
-    inventory.write_text("[llm_gateway]\ngw-1\ngw-2\n[llm_chat]\ngw-1\n[llm_ollama]\ngw-1\n")
+    inventory.write_text("[llm_gateway]\ngw-1\ngw-2\n[llm_chat]\ngw-1\n[llm_ollama]\ngw-1\npc\n")
     fake = Gateways()
     monkeypatch.setattr(runner_module, "_start", fake)
     return SimpleNamespace(stack=stack, inventory=inventory, fake=fake)
@@ -73,14 +73,14 @@ def test_a_revoke_that_misses_a_gateway_says_so_and_a_second_revoke_finishes_it(
     assert result.exit_code == 1
     assert "alice's key revoked: done on gw-1; NOT on gw-2, which still lack it" in result.output
     listed = CliRunner().invoke(llm, ["keys", "list", "--dir", str(lab.stack)])
-    assert "not yet on gw-2, which go by their older list: alice's key revoked" in listed.output
+    assert "not yet on gw-2, which go by an older list: alice's key revoked" in listed.output
 
     lab.fake.down = set()
     again = keys(lab, "revoke", "alice", "--yes")
     assert again.exit_code == 0, again.output
     assert "alice's key is revoked here; gw-2 still let it in" in again.output
-    assert "alice's key revoked: every gateway has it" in again.output
-    assert controller.read_failed(lab.stack / "runs", "keys") == []
+    assert "alice's key revoked: every gateway reached has it" in again.output
+    assert pending.lacking(lab.stack / "runs", "keys") == {}
     # Now it is truly gone: a third revoke says so.
     assert "no key named 'alice'" in keys(lab, "revoke", "alice", "--yes").output
 
@@ -97,7 +97,7 @@ def test_install_retry_failed_finishes_a_keys_change_and_clears_it(lab):
     assert "pending on gw-2: bob's key revoked" in result.output
     assert "retrying the 1 host(s) that failed last time: gw-2" in result.output
     assert lab.fake.limits[-1] == "gw-2", (lab.fake.limits, result.output)
-    assert controller.read_failed(lab.stack / "runs", "keys") == []
+    assert pending.lacking(lab.stack / "runs", "keys") == {}
 
 
 def test_a_quiet_command_names_the_unreachable_host_even_with_json(lab, tmp_path):
@@ -112,11 +112,40 @@ def test_a_quiet_command_names_the_unreachable_host_even_with_json(lab, tmp_path
     assert '"gw-2": null' in result.output
 
 
-def test_record_keeps_the_changes_while_a_host_lacks_them(tmp_path: Path):
+def test_the_record_is_per_change_and_only_a_run_that_does_the_work_clears_it(tmp_path: Path):
     runs = tmp_path / "runs"
-    controller.record_failed(runs, "keys", ["gw-2"], ["gw-1"], finished=True, change="a")
-    controller.record_failed(runs, "keys", ["gw-2"], ["gw-1"], finished=True, change="b")
-    assert controller.read_changes(runs, "keys") == ["a", "b"]
-    controller.record_failed(runs, "keys", [], ["gw-2"], finished=True, change="c")
-    assert controller.read_changes(runs, "keys") == []
-    assert not list((runs / "last-failed").glob("*"))
+
+    def record(playbook, change, failed, succeeded, whole=True):
+        pending.record(runs, playbook, change, failed, succeeded, finished=True, whole=whole)
+
+    record("models", "models remove x", ["o1"], ["o2"])
+    record("models", "models add y", [], ["o1", "o2"])  # another change: x still lacks o1
+    assert pending.lacking(runs, "models") == {"models remove x": ["o1"]}
+    record("models", "models remove x", [], ["o1"])
+    assert pending.lacking(runs, "models") == {}
+
+    record("keys", "alice's key revoked", ["gw-2"], ["gw-1"])
+    record("keys", "bob's key added", ["gw-2"], ["gw-1"])
+    record("install", None, [], ["gw-2"], whole=False)  # --tags ollama: no keys written
+    assert set(pending.lacking(runs, "keys")) == {"alice's key revoked", "bob's key added"}
+    record("install", None, [], ["gw-2"])  # a whole install writes the whole list
+    assert pending.lacking(runs, "keys") == {} and not (runs / pending.RECORD).exists()
+
+
+def test_a_revoke_refused_before_ansible_changes_nothing_here(lab):
+    """A bad config.yml stops the run: the key must still be there (it was struck and never
+    sent, with nothing recorded, so a second revoke said there was no such key)."""
+    assert keys(lab, "add", "carol").exit_code == 0
+    with (lab.stack / "config.yml").open("a") as config:
+        config.write("llm_stack_root: /\n")
+    result = keys(lab, "revoke", "carol", "--yes")
+    assert result.exit_code == 2 and "llm_stack_root" in result.output
+    assert "Revoked" not in result.output
+    listed = CliRunner().invoke(llm, ["keys", "list", "--dir", str(lab.stack)])
+    assert "carol" in listed.output
+
+
+def test_sync_with_no_gateway_in_the_limit_is_refused(lab):
+    result = keys(lab, "sync", "--limit", "pc")
+    assert result.exit_code == 2 and "no gateway (group llm_gateway)" in result.output
+    assert lab.fake.limits == []
