@@ -28,6 +28,12 @@ def load(path: Path) -> dict[str, Any]:
         ) from None
     if not isinstance(data, dict):
         raise LlmError(f"{path} must be a mapping of settings (key: value)")
+    odd = [key for key in data if not isinstance(key, str)]
+    if odd:
+        raise LlmError(
+            f"{path}: {odd[0]!r} is not a setting name (names are words, e.g. ollama_port)",
+            "fix it with 'llm config edit'",
+        )
     return data
 
 

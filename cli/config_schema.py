@@ -9,6 +9,7 @@ marked no_log are secrets: they live in secrets.yml, never in config.yml.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -18,6 +19,9 @@ import yaml
 from cli import collection
 from cli.controller import FORKS_RANGE, FORKS_SETTING
 from cli.errors import LlmError
+
+# Settings the CLI reads itself (not through Ansible): no Jinja there.
+CLI_READ = (FORKS_SETTING, "llm_modules")
 
 
 def _rules() -> Any:
@@ -87,6 +91,8 @@ def problem(key: str, value: Any, *, from_text: bool = False) -> str | None:
     except LlmError as exc:
         return str(exc)
     if isinstance(value, str) and "{{" in value:
+        if key in CLI_READ:
+            return f"{key}: llm reads it itself, not Ansible: a Jinja expression cannot be used"
         return None  # a Jinja expression: Ansible evaluates it on each host (preflight checks it)
     rules = _rules()
     found = rules.check(
@@ -112,6 +118,8 @@ def parse(key: str, text: str) -> Any:
     """VALUE as `llm config set KEY VALUE` means it: YAML (8080, true, [a, b]), except that
     a string setting takes the text as it is (a version such as 7.0 stays "7.0")."""
     kind = option(key).spec.get("type") or "str"
+    if kind == "int" and re.fullmatch(r"\s*[+-]?[0-9]+\s*", text):
+        return int(text, 10)  # 010 is ten (YAML 1.1 would read it as octal)
     try:
         parsed = yaml.safe_load(text) if text.strip() else ""
     except yaml.YAMLError:

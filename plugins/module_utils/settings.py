@@ -67,6 +67,32 @@ SYSTEM_DIRECTORIES = frozenset(
 )
 # Kernel and runtime file systems: nothing of the stack belongs under them.
 _VIRTUAL_ROOTS = ("/proc/", "/sys/", "/dev/", "/run/")
+# Where a directory a user names for the stack may not be either: the system's
+# own trees (the roles' fixed places, such as the gateway's /etc/haproxy/llm, are
+# not settings), and a user's home itself (/home/alice; /home/alice/llm is fine).
+_SYSTEM_TREES = (
+    *_VIRTUAL_ROOTS,
+    "/etc/",
+    "/usr/",
+    "/boot/",
+    "/bin/",
+    "/sbin/",
+    "/lib/",
+    "/lib32/",
+    "/lib64/",
+    "/libx32/",
+    "/snap/",
+    "/root/.ssh/",
+    "/var/lib/apt/",
+    "/var/lib/containerd/",
+    "/var/lib/docker/",
+    "/var/lib/dpkg/",
+    "/var/lib/systemd/",
+    "/var/cache/",
+    "/var/log/",
+    "/var/mail/",
+    "/var/spool/",
+)
 
 # A marker the roles write into each directory they create; its content names
 # the directory, so a copy of it elsewhere (a backup, a moved tree) marks nothing.
@@ -86,10 +112,12 @@ def marker_names(path, text):
     return isinstance(data, dict) and data.get("path") == path
 
 
-def directory_problem(path):
+def directory_problem(path, setting=True):
     """Why path may not be one of the stack's directories, or None.
 
-    Lexical: the caller resolves symbolic links first where it can (on the host).
+    setting: path is one a user chose (not one of the roles' fixed places): it may
+    not lie in the system's own trees either. Lexical: the caller resolves symbolic
+    links first where it can (on the host).
     """
     if not isinstance(path, str) or not path:
         return "is not a directory path"
@@ -104,9 +132,25 @@ def directory_problem(path):
         named = "" if normal == path else " (%s)" % normal
         return "is a system directory%s: give the stack one of its own (/opt/llm-stack)" % named
     if (normal + "/").startswith(_VIRTUAL_ROOTS):
-        return "is under %s, a file system of the kernel" % normal.split("/")[1]
+        return "is under /%s, a file system of the kernel" % normal.split("/")[1]
+    if setting:
+        tree = [t for t in _SYSTEM_TREES if (normal + "/").startswith(t)]
+        if tree:
+            return (
+                "is in %s, the system's own: give the stack a directory of its own" % tree[0][:-1]
+            )
+        parts = normal.strip("/").split("/")
+        if len(parts) == 2 and parts[0] == "home":
+            return (
+                "is a user's home directory: use a directory inside it, e.g. %s/llm-stack" % normal
+            )
     return None
 
+
+# host[:port][/path] of an image registry, as Docker takes it in an image name.
+_REGISTRY = re.compile(
+    r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,252}[A-Za-z0-9])?(:[0-9]{1,5})?(/[a-z0-9]+([._-][a-z0-9]+)*){0,8}$"
+)
 
 _BOOL_WORDS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
 _INT_TEXT = re.compile(r"^[+-]?[0-9]+$")
@@ -207,6 +251,13 @@ def check(name, value, spec, text_scalars=False, model_name_ok=None):
             )
     if name.endswith("_port") and kind == "int" and not 1 <= typed <= 65535:
         return "%s: %s is not a port number (1-65535)" % (name, _show(value))
+    if name.endswith("_timeout") and kind == "int" and not 1 <= typed <= 7 * 24 * 3600:
+        return "%s: %s is not a number of seconds (1 to a week)" % (name, _show(value))
+    if name.endswith("_registry") and kind == "str" and not _REGISTRY.match(typed):
+        return "%s: %s is not a registry address (host[:port][/path], e.g. 10.0.0.5:5000)" % (
+            name,
+            _show(value),
+        )
     if name in HOST_DIRECTORY_SETTINGS:
         problem = directory_problem(typed)
         if problem:

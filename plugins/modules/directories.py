@@ -102,12 +102,17 @@ from ansible_collections.local_llm.stack.plugins.module_utils import settings
 
 
 def refuse_system_directory(module, path):
-    """Fail on a path that is, or resolves to, a directory of the system itself."""
-    for candidate in (path, os.path.realpath(path)):
-        problem = settings.directory_problem(candidate)
+    """Fail on a path that is, or resolves to, a directory of the system itself. A link
+    may not lead where the path could not be written: /opt/llm -> /etc/ssh is refused,
+    a role's own place such as /etc/haproxy/llm is not."""
+    problem = settings.directory_problem(path, setting=False)
+    if problem:
+        module.fail_json(msg="%s %s" % (path, problem), path=path)
+    real = os.path.realpath(path)
+    if real != os.path.normpath(path):
+        problem = settings.directory_problem(real, setting=settings.directory_problem(path) is None)
         if problem:
-            shown = path if candidate == path else "%s (through a link: %s)" % (path, candidate)
-            module.fail_json(msg="%s %s" % (shown, problem), path=path)
+            module.fail_json(msg="%s (through a link: %s) %s" % (path, real, problem), path=path)
 
 
 def write_marker(path):
@@ -207,7 +212,7 @@ def why_kept(path):
         return "a symbolic link, not a directory the stack made"
     if not os.path.isdir(path):
         return "not a directory"
-    problem = settings.directory_problem(os.path.realpath(path))
+    problem = settings.directory_problem(os.path.realpath(path), setting=False)
     if problem:
         return problem
     if not marked(path):

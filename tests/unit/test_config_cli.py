@@ -196,3 +196,33 @@ def test_edit_that_is_abandoned_keeps_the_file(stack, tmp_path):
     assert result.returncode == 2
     assert "not valid YAML" in result.stderr
     assert (stack / "config.yml").read_text() == before
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("ollama_dir", "/etc/ssh", 'ollama_dir: "/etc/ssh" is in /etc, the system\'s own'),
+        ("librechat_dir", "/home/alice", "is a user's home directory"),
+        ("mongodb_data_dir", "/var/lib/docker/volumes", "is in /var/lib/docker"),
+        ("ollama_pull_timeout", "0", "is not a number of seconds"),
+        ("llm_registry", "reg istry:5000/../x", "is not a registry address"),
+        ("llm_forks", "{{ 0 }}", "llm reads it itself, not Ansible"),
+    ],
+)
+def test_set_refuses_what_would_harm_or_break_later(stack, key, value, message):
+    result = llm("config", "set", key, value, "--dir", str(stack))
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+
+
+def test_set_reads_an_integer_as_decimal(stack):
+    assert llm("config", "set", "llm_forks", "010", "--dir", str(stack)).returncode == 0
+    assert yaml.safe_load((stack / "config.yml").read_text())["llm_forks"] == 10
+
+
+def test_a_name_that_is_not_text_is_one_line_not_a_traceback(stack):
+    with (stack / "config.yml").open("a") as handle:
+        handle.write("1: x\n")
+    for args in (("validate",), ("show", "--json")):
+        result = llm("config", *args, "--dir", str(stack))
+        assert result.returncode == 2 and "1 is not a setting name" in result.stderr
+        assert "Traceback" not in result.stderr

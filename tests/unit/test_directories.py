@@ -157,3 +157,11 @@ def test_a_bind_mount_inside_keeps_the_directory(module, capsys, tmp_path):
     finally:
         subprocess.run(["umount", str(root / "data")], check=True)
     assert (source / "keep").read_text() == "x"
+
+
+def test_a_link_may_not_lead_where_the_path_could_not_be_written(module, capsys, tmp_path):
+    (tmp_path / "llm").symlink_to("/etc/ssh")
+    result = run(module, capsys, check=True, paths=[str(tmp_path / "llm")])
+    assert result["failed"] and "through a link: /etc/ssh" in result["msg"]
+    # A role's own place under /etc (the gateway's) is not a setting: allowed.
+    assert "failed" not in run(module, capsys, check=True, paths=["/etc/haproxy-test-llm"])
