@@ -53,7 +53,10 @@ _KEEP_NAMES = frozenset(
 )
 _KEEP_PREFIXES = ("LC_", "XDG_", "ANSIBLE_", "LLM_", "PYTHON")
 # Even among those: a name that says it holds a secret, unless it names a file.
-_SECRET_NAME = re.compile(r"PASSW|PASSPHRASE|SECRET|TOKEN|CREDENTIAL|(^|_)KEY($|_)|(^|_)PASS($|_)")
+_SECRET_NAME = re.compile(
+    r"PASSW|PASSPHRASE|SECRET|TOKEN|CREDENTIAL|COOKIE|APIKEY|PRIVATE|AUTH"
+    r"|(^|_)KEYS?$|(^|_)PASS($|_)|(^|_)PW($|_)|_PWD$"
+)
 _PATH_NAME = re.compile(r"_(FILE|PATH|DIR|DIRS|SOCK)$")
 # user:password@ in a URL (a proxy with a login).
 _URL_PASSWORD = re.compile(r"://[^/@\s:]+:[^/@\s]+@")
@@ -61,6 +64,28 @@ _URL_PASSWORD = re.compile(r"://[^/@\s:]+:[^/@\s]+@")
 
 def _secret_value(value: str) -> bool:
     return API_KEY_PREFIX in value or bool(_URL_PASSWORD.search(value))
+
+
+def _secret_name(name: str) -> bool:
+    upper = name.upper()
+    return bool(_SECRET_NAME.search(upper)) and not _PATH_NAME.search(upper)
+
+
+def looks_secret(name: str, value: object) -> bool:
+    """A variable that would put a secret on disk where it is written down: a name that
+    says so (ansible_become_password), or a value holding a key or a URL password."""
+    return _secret_name(name) or _secret_value(str(value))
+
+
+def withheld(caller: Mapping[str, str]) -> list[str]:
+    """The caller's ANSIBLE_* and LLM_* variables kept from Ansible for their secret
+    names (said once, so a password login that needs one is not a mystery)."""
+    extra = set(caller.get(PASS_ENV, "").replace(",", " ").split())
+    return sorted(
+        name
+        for name in caller
+        if name.startswith(("ANSIBLE_", "LLM_")) and _secret_name(name) and name not in extra
+    )
 
 
 def for_ansible(env: Mapping[str, str], caller: Mapping[str, str]) -> dict[str, str]:
@@ -76,7 +101,7 @@ def for_ansible(env: Mapping[str, str], caller: Mapping[str, str]) -> dict[str, 
             continue
         set_for_run = caller.get(name) != value
         wanted = name in _KEEP_NAMES or name.startswith(_KEEP_PREFIXES)
-        if wanted and _SECRET_NAME.search(name.upper()) and not _PATH_NAME.search(name.upper()):
+        if wanted and _secret_name(name):
             wanted = False
         if set_for_run or wanted or name in extra:
             out[name] = value

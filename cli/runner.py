@@ -13,6 +13,8 @@ import os
 import shutil
 import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -22,6 +24,7 @@ import click
 
 from cli import child_env, collection, controller, inventory, links, pending, vault
 from cli.errors import LlmError
+from cli.secretstore import write_private
 from cli.stack import StackDir
 
 if TYPE_CHECKING:
@@ -195,7 +198,26 @@ def run(stack: StackDir, job: PlaybookRun, display: Any) -> int:
     if vault.is_encrypted(stack.secrets):
         # The playbooks' include_vars decrypts secrets.yml with it.
         cmdline += ["--vault-password-file", str(vault.password_file())]
-    extravars = {"llm_stack_dir": str(stack.root), **job.extra_vars}
+    # A secret given with -e (ansible_become_password=...) would be written into the
+    # run's artifacts with the command line: it goes in a 0600 file deleted afterwards.
+    private = {k: v for k, v in job.extra_vars.items() if child_env.looks_secret(k, v)}
+    extravars = {
+        "llm_stack_dir": str(stack.root),
+        **{k: v for k, v in job.extra_vars.items() if k not in private},
+    }
+    private_file = stack.runs / "private-vars.yml"
+    if private:
+        import yaml
+
+        write_private(private_file, yaml.safe_dump(private).encode("utf-8"))
+        cmdline += ["-e", f"@{private_file}"]
+    withheld = child_env.withheld(os.environ)
+    if withheld:
+        click.echo(
+            f"not handed to Ansible (the run's artifacts record its environment): "
+            f"{', '.join(withheld)}; put such a value in the inventory, with ansible-vault",
+            err=True,
+        )
 
     config = _stack_config(stack)
     _refuse_bad_settings(stack, config)
@@ -209,7 +231,7 @@ def run(stack: StackDir, job: PlaybookRun, display: Any) -> int:
             stopped_in.append(display.state.play)
         return bool(display.event(event))
 
-    with _Interrupt() as interrupt, display:
+    with _Interrupt() as interrupt, display, _removed(private_file):
         result = _start(
             private_data_dir=str(stack.runs),
             playbook=str(collection.playbook(job.playbook)),
@@ -264,6 +286,15 @@ def run(stack: StackDir, job: PlaybookRun, display: Any) -> int:
         if line:
             click.echo(line, err=True)
     return display.state.exit_code(result.status, result.rc)
+
+
+@contextmanager
+def _removed(path: Path) -> Iterator[None]:
+    """The file is gone when the block ends, however it ends."""
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
 
 
 def _start(**kwargs: Any) -> Any:
