@@ -132,9 +132,17 @@ def parse(key: str, text: str) -> Any:
 def typed_extra_vars(values: dict[str, Any], text_keys: set[str]) -> dict[str, Any]:
     """-e values checked as settings where they name one; those given as key=value
     text become the typed value the playbooks read. Raises on the first bad one."""
+    from cli.secretstore import SPECS
+
     out = dict(values)
     known = options()
+    stack_secrets = {spec.name for spec in SPECS}
     for key, value in values.items():
+        if key in stack_secrets and key not in known:
+            raise LlmError(
+                f"-e {key}: a secret is never passed on the command line",
+                "it lives in secrets.yml: 'llm secrets rotate' changes it",
+            )
         if key not in known:
             continue  # another Ansible variable (ansible_user, ...): passed as it is
         if known[key].secret:
@@ -149,6 +157,6 @@ def typed_extra_vars(values: dict[str, Any], text_keys: set[str]) -> dict[str, A
             from_text = False
         found = problem(key, value, from_text=from_text)
         if found:
-            raise LlmError(f"-e {found}", "give it the value config.yml would hold")
+            raise LlmError(f"-e {found}", "fix the -e value")
         out[key] = _rules().typed(value, known[key].spec, text_scalars=from_text)
     return out

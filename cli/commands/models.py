@@ -53,7 +53,9 @@ def list_models(stack_dir: Path | None, as_json: bool, **ansible_args: Any) -> i
     code = _run(stack, inventory_path, opts, "status", {}, display)
     by_host = models_by_host(display.state)
     if as_json:
-        click.echo(json.dumps(by_host, indent=2, sort_keys=True))
+        # A host that did not answer is named too: null (its reason is on stderr).
+        failed = {h.name: None for h in display.state.hosts.values() if h.status != "ok"}
+        click.echo(json.dumps({**failed, **by_host}, indent=2, sort_keys=True))
     else:
         display.console.print(matrix(by_host))
     return code

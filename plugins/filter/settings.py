@@ -45,9 +45,15 @@ def setting_problems(host_vars):
     for name, spec in sorted(_specs().items()):
         if spec.get("no_log") or name not in host_vars:
             continue
+        try:
+            value = host_vars[name]
+        except Exception:
+            # A template naming a role's default ("{{ ollama_dir }}/models") cannot be
+            # resolved outside the role: the role resolves and checks it.
+            continue
         found = _settings.check(
             name,
-            host_vars[name],
+            value,
             spec,
             text_scalars=True,
             model_name_ok=_ollama.valid_model_name,

@@ -137,7 +137,9 @@ def make(module, path, owned):
                 module.fail_json(
                     msg="cannot create %s: %s" % (directory, exc.strerror), path=directory
                 )
-        if owned:
+            continue  # made by someone else meanwhile: not the stack's to mark
+        # A system directory made as a parent (/opt on a minimal host) is never marked.
+        if owned and not settings.directory_problem(directory, setting=False):
             write_marker(directory)
 
 

@@ -51,7 +51,8 @@ def test_a_system_directory_or_a_boolean_port_in_the_inventory_stops_the_host(
         "llm_stack_root=/\n"
         "librechat_port=true\n"
         "[llm_chat]\n"
-        "chat ansible_connection=local\n"
+        # A template naming a role's default resolves only in the role: left to it.
+        "chat ansible_connection=local ollama_models_dir='{{ ollama_dir }}/models'\n"
         "[llm_chat:vars]\n"
         # INI group variables are text: a number or a boolean written as one is fine.
         "librechat_port=3080\n"
