@@ -39,17 +39,29 @@ def _specs():
     return _SPECS
 
 
+def _plain(value):
+    """Only what YAML or INI can hold: anything else is a value Ansible could not resolve."""
+    if isinstance(value, (list, tuple)):
+        return all(_plain(item) for item in value)
+    if isinstance(value, dict):
+        return all(_plain(k) and _plain(v) for k, v in value.items())
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
 def setting_problems(host_vars):
     """One line per setting of this host that the stack refuses (secrets are not looked at)."""
     problems = []
     for name, spec in sorted(_specs().items()):
         if spec.get("no_log") or name not in host_vars:
             continue
+        # A template naming a role's default ("{{ ollama_dir }}/models") cannot be
+        # resolved outside the role (an error, or an undefined marker): the role
+        # resolves and checks it.
         try:
             value = host_vars[name]
         except Exception:
-            # A template naming a role's default ("{{ ollama_dir }}/models") cannot be
-            # resolved outside the role: the role resolves and checks it.
+            continue
+        if not _plain(value):
             continue
         found = _settings.check(
             name,
