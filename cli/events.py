@@ -152,7 +152,13 @@ class RunState:
             for key, counter in _STATS_KEYS.items():
                 state.counts[counter] = int((data.get(key) or {}).get(name, 0))
         bad = {h.name for h in self.hosts.values() if h.status != "ok"}
-        self.failures = [f for f in self.failures if f.host in bad]
+        # An unreachable result Ansible ignored (a delegated read with ignore_unreachable)
+        # counts nowhere in the recap: it is not why the host failed.
+        self.failures = [
+            f
+            for f in self.failures
+            if f.host in bad and (not f.unreachable or self.hosts[f.host].counts["unreachable"])
+        ]
 
     def exit_code(self, runner_status: str, runner_rc: int | None) -> int:
         if self.canceled or runner_status == "canceled":

@@ -107,3 +107,17 @@ def test_verbose_display_prints_ansibles_output(recorded_events):
             display.event(event)
     assert "TASK [Break on one host]" in out.getvalue()
     assert "PLAY RECAP" in out.getvalue()
+
+
+def test_an_ignored_unreachable_result_is_not_why_a_host_failed():
+    state = RunState()
+    for event in (
+        {"event": "runner_on_unreachable", "event_data": {"host": "pc-02", "task": "Read the hub",
+                                                           "res": {"msg": "hub off"}}},
+        {"event": "runner_on_failed", "event_data": {"host": "pc-02", "task": "Stop",
+                                                      "res": {"msg": "waits for the hub"}}},
+        {"event": "playbook_on_stats", "event_data": {"ok": {"pc-02": 3}, "ignored": {"pc-02": 1},
+                                                       "failures": {"pc-02": 1}}},
+    ):  # fmt: skip
+        state.handle(event)
+    assert [f.line() for f in state.failures] == ["pc-02: Stop: waits for the hub"]
