@@ -84,7 +84,10 @@ def withheld(caller: Mapping[str, str]) -> list[str]:
     return sorted(
         name
         for name in caller
-        if name.startswith(("ANSIBLE_", "LLM_")) and _secret_name(name) and name not in extra
+        if name.startswith(("ANSIBLE_", "LLM_"))
+        and _secret_name(name)
+        and name not in extra
+        and name != PASS_ENV
     )
 
 
@@ -101,7 +104,7 @@ def for_ansible(env: Mapping[str, str], caller: Mapping[str, str]) -> dict[str, 
             continue
         set_for_run = caller.get(name) != value
         wanted = name in _KEEP_NAMES or name.startswith(_KEEP_PREFIXES)
-        if wanted and _secret_name(name):
+        if wanted and _secret_name(name) and name != PASS_ENV:
             wanted = False
         if set_for_run or wanted or name in extra:
             out[name] = value

@@ -119,11 +119,13 @@ def parse(key: str, text: str) -> Any:
     a string setting takes the text as it is (a version such as 7.0 stays "7.0")."""
     kind = option(key).spec.get("type") or "str"
     if kind == "int" and re.fullmatch(r"\s*[+-]?[0-9]+\s*", text):
-        return int(text, 10)  # 010 is ten (YAML 1.1 would read it as octal)
+        return int(text, 10)  # decimal: YAML 1.1 reads 010 as 8
     try:
         parsed = yaml.safe_load(text) if text.strip() else ""
     except yaml.YAMLError:
         return text
+    if kind == "int" and isinstance(parsed, int) and not isinstance(parsed, bool):
+        return text  # 0x50, 0b1010, 1:20 (base 60): not a decimal number, refused as text
     if kind in ("str", "path") and not isinstance(parsed, (str, list, dict)):
         return text  # 7.0, 5000, true: the text, not a number or a boolean
     return parsed

@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from cli.errors import LlmError
+
 RECORD = "pending.json"
 
 # How each playbook's pending changes are finished.
@@ -38,17 +40,27 @@ def _path(runs: Path) -> Path:
 
 
 def load(runs: Path) -> Record:
-    """playbook -> change -> hosts that lack it (a damaged record counts as empty)."""
+    """playbook -> change -> hosts that lack it; a damaged record is one line, refused."""
+    path = _path(runs)
     try:
-        data = json.loads(_path(runs).read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError):
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
         return {}
-    if not isinstance(data, dict):
-        return {}
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or not all(
+        isinstance(changes, dict)
+        and all(
+            isinstance(h, list) and all(isinstance(x, str) for x in h) for h in changes.values()
+        )
+        for changes in data.values()
+    ):
+        raise LlmError(
+            f"{path} is damaged (it should map playbooks to changes to lists of hosts)",
+            "move it away: what some hosts lacked is then forgotten; 'llm install' redoes the keys",
+        )
     return {
-        str(playbook): {str(c): sorted(map(str, h)) for c, h in changes.items() if h}
-        for playbook, changes in data.items()
-        if isinstance(changes, dict)
+        str(p): {str(c): sorted(h) for c, h in changes.items() if h} for p, changes in data.items()
     }
 
 

@@ -48,8 +48,10 @@ class PlaybookRun:
     # None: sized to the hosts the run targets (cli.controller.size_forks).
     forks: int | None = None
     # What the run changes on several hosts ("alice's key revoked"): named, with the
-    # hosts that lack it, when it does not reach them all (cli.pending).
+    # hosts that lack it, when it does not reach them all (cli.pending); targets: the
+    # hosts it is for (one that gave no result, or an interrupted run's, lacks it too).
     change: str | None = None
+    targets: list[str] | None = None
 
     @classmethod
     def from_options(
@@ -61,6 +63,7 @@ class PlaybookRun:
         limit: str | None = None,
         extra_vars: dict[str, Any] | None = None,
         change: str | None = None,
+        targets: list[str] | None = None,
     ) -> PlaybookRun:
         """The run a command's common options ask for (AnsibleOptions), plus its own
         variables. --check/--diff always reach Ansible: a command that cannot honour
@@ -76,22 +79,28 @@ class PlaybookRun:
             extra_vars={**opts.extra_vars, **(extra_vars or {})},
             forks=opts.forks,
             change=change,
+            targets=targets,
         )
 
 
 class _Interrupt:
-    """First Ctrl-C asks ansible-runner to stop Ansible cleanly; a second one aborts."""
+    """First Ctrl-C (or a SIGTERM or SIGHUP: a closed terminal, a `kill`) asks
+    ansible-runner to stop Ansible cleanly, so the run's private files are removed and
+    its record written; a second one aborts."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
     def __init__(self) -> None:
         self.requested = False
-        self._previous: Any = None
+        self._previous: dict[int, Any] = {}
 
     def __enter__(self) -> _Interrupt:
-        self._previous = signal.signal(signal.SIGINT, self._handle)
+        self._previous = {sig: signal.signal(sig, self._handle) for sig in self.SIGNALS}
         return self
 
     def __exit__(self, *exc: object) -> None:
-        signal.signal(signal.SIGINT, self._previous)
+        for sig, previous in self._previous.items():
+            signal.signal(sig, previous)
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         if self.requested:
@@ -105,17 +114,9 @@ class _Interrupt:
 
 def _stack_config(stack: StackDir) -> dict[str, Any]:
     """config.yml's settings, or a one-line error."""
-    import yaml
+    from cli import config_file
 
-    try:
-        config = yaml.safe_load(stack.config.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark else ""
-        raise LlmError(f"{stack.config} is not valid YAML{where}", "fix the file") from exc
-    if not isinstance(config, dict):
-        raise LlmError(f"{stack.config} must map setting names to values", "fix the file")
-    return config
+    return config_file.load(stack.config)
 
 
 def check_settings(stack: StackDir) -> None:
@@ -198,6 +199,21 @@ def run(stack: StackDir, job: PlaybookRun, display: Any) -> int:
     if vault.is_encrypted(stack.secrets):
         # The playbooks' include_vars decrypts secrets.yml with it.
         cmdline += ["--vault-password-file", str(vault.password_file())]
+    withheld = child_env.withheld(os.environ)
+    if withheld:
+        click.echo(
+            f"not handed to Ansible (the run's artifacts record its environment): "
+            f"{', '.join(withheld)}; put such a value in the inventory, with ansible-vault",
+            err=True,
+        )
+
+    config = _stack_config(stack)
+    _refuse_bad_settings(stack, config)
+    if job.change or job.playbook == "install":
+        pending.load(stack.runs)  # a damaged record is refused before, not after, the run
+    inventories = [str(_stack_vars_inventory(stack, config)), str(job.inventory)]
+    forks = _forks(stack, job, config)
+
     # A secret given with -e (ansible_become_password=...) would be written into the
     # run's artifacts with the command line: it goes in a 0600 file deleted afterwards.
     private = {k: v for k, v in job.extra_vars.items() if child_env.looks_secret(k, v)}
@@ -211,18 +227,6 @@ def run(stack: StackDir, job: PlaybookRun, display: Any) -> int:
 
         write_private(private_file, yaml.safe_dump(private).encode("utf-8"))
         cmdline += ["-e", f"@{private_file}"]
-    withheld = child_env.withheld(os.environ)
-    if withheld:
-        click.echo(
-            f"not handed to Ansible (the run's artifacts record its environment): "
-            f"{', '.join(withheld)}; put such a value in the inventory, with ansible-vault",
-            err=True,
-        )
-
-    config = _stack_config(stack)
-    _refuse_bad_settings(stack, config)
-    inventories = [str(_stack_vars_inventory(stack, config)), str(job.inventory)]
-    forks = _forks(stack, job, config)
 
     stopped_in: list[str] = []
 
@@ -270,6 +274,12 @@ def run(stack: StackDir, job: PlaybookRun, display: Any) -> int:
         # the install's failures and changes are recorded: a read-only run finishes nothing.
         failed, succeeded = controller.state_outcome(display.state, bool(stopped_in))
         finished = display.state.stats_seen and not display.state.canceled
+        if job.change and job.targets is not None:
+            # A target with no result (a --tags run that skipped it, an interrupted run)
+            # did not get the change either.
+            done = set(succeeded) if finished else set()
+            failed = sorted(set(failed) | (set(job.targets) - done))
+            succeeded = sorted(done - set(failed))
         if job.playbook == "install":
             controller.record_failed(stack.runs, job.playbook, failed, succeeded, finished=finished)
         if job.playbook == "install" or job.change:

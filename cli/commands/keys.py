@@ -53,7 +53,10 @@ def _apply(stack: StackDir, opts: AnsibleOptions, inventory_path: Path | None, c
     from cli.display import RunDisplay
 
     click.echo("sending the list of keys to the gateways")
-    job = runner.PlaybookRun.from_options("keys", inventory_path, opts, change=change)
+    targets = inventory.group_hosts(inventory_path, opts.limit, "llm_gateway")
+    job = runner.PlaybookRun.from_options(
+        "keys", inventory_path, opts, change=change, targets=targets
+    )
     code = runner.run(stack, job, RunDisplay(verbose=opts.verbosity > 0))
     if code == EXIT_OK:
         click.echo(f"{change}: every gateway reached has it")

@@ -33,8 +33,9 @@ def _prepare(
 
 def _run(stack: StackDir, inventory_path: Path, opts: AnsibleOptions, playbook: str,
          extra: dict[str, Any], display: Any, change: str | None = None) -> int:  # fmt: skip
+    targets = inventory.group_hosts(inventory_path, opts.limit, "llm_ollama") if change else None
     job = runner.PlaybookRun.from_options(
-        playbook, inventory_path, opts, extra_vars=extra, change=change
+        playbook, inventory_path, opts, extra_vars=extra, change=change, targets=targets
     )
     return runner.run(stack, job, display)
 
@@ -74,7 +75,7 @@ def _change(stack_dir: Path | None, action: str, names: list[str], extra: dict[s
         "models",
         {"llm_models_action": action, "llm_models": names, **extra},
         display,
-        change=f"models {action} {' '.join(names)}".rstrip(),
+        change=f"models {action} {' '.join(sorted(names))}".rstrip(),
     )
     by_host = models_by_host(display.state)
     if by_host:

@@ -66,7 +66,7 @@ def rotate(stack_dir: Path | None, names: tuple[str, ...], yes: bool, **ansible_
     # The gateway's secrets also live on the gateways (LibreChat holds its key too).
     gateway = any(name.startswith("gateway_") for name in unique)
     limit = opts.limit or ("llm_chat:llm_gateway" if gateway else "llm_chat")
-    inventory.stack_hosts(inventory_path, limit)
+    targets = inventory.stack_hosts(inventory_path, limit)
     runner.check_settings(stack)  # a refused run must not follow a rotated secrets.yml
     effects = "; ".join(dict.fromkeys(secretstore.ROTATION[name] for name in unique))
     what = ", ".join(unique)
@@ -80,7 +80,7 @@ def rotate(stack_dir: Path | None, names: tuple[str, ...], yes: bool, **ansible_
     from cli.display import RunDisplay
 
     job = runner.PlaybookRun.from_options(
-        "install", inventory_path, opts, limit=limit, change=f"{what} rotated"
+        "install", inventory_path, opts, limit=limit, change=f"{what} rotated", targets=targets
     )
     return runner.run(stack, job, RunDisplay(verbose=opts.verbosity > 0))
 

@@ -71,5 +71,6 @@ def ca(out: Path, group: str | None, stack_dir: Path | None, **ansible_args: Any
         "tls-trust", inventory_path, opts,
         extra_vars={"llm_tls_trust_hosts": group, "gateway_tls_dir": str(stack.tls)},
         change=f"the stack's CA trusted on {group}",
+        targets=inventory.any_group_hosts(inventory_path, opts.limit, group),
     )  # fmt: skip
     return runner.run(stack, job, RunDisplay(verbose=opts.verbosity > 0))

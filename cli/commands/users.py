@@ -88,6 +88,9 @@ def _run(
             opts,
             extra_vars={"llm_users_action": action, "llm_users_file": str(run_file)},
             change=change,
+            targets=inventory.group_hosts(inventory_path, opts.limit, "llm_chat")
+            if change
+            else None,
         )
         code = runner.run(stack, job, display)
     finally:
@@ -214,6 +217,7 @@ def import_(roster: Path, prune: bool, yes: bool, handout: Path | None, stack_di
     if not opts.check:
         # Kept before the run (with the pruned ones until they are gone), so a failed
         # run is finished by the next import with the same passwords.
+        runner.check_settings(stack)  # a refused run must not follow a rewritten record
         accounts.save(stack.accounts, {**new_state, **{n: stored[n] for n in pruned}})
     present = sorted(new_state.values(), key=lambda a: (a.role != "teacher", a.username))
     password_changed = [p.username for p in plan.update if "password" in p.changed]
@@ -306,7 +310,7 @@ def remove(
         prompts.confirm(f"{what[0].upper()}{what[1:]}?", f"this would {what}", yes)
     code, reports, _ = _run(
         stack, inventory_path, opts, "remove", remove=names,
-        change=f"account(s) {', '.join(names)} removed",
+        change=f"account(s) {', '.join(sorted(names))} removed",
     )  # fmt: skip
     _print_changes(reports, opts.check)
     missing = sorted(set(names) - {u for r in reports.values() for u in (r.get("removed") or [])})
@@ -347,10 +351,11 @@ def reset_password(usernames: tuple[str, ...], handout: Path | None, stack_dir: 
             "only accounts in the stack's accounts.yml can be reset here; see 'llm users list'",
         )
     changed = {n: replace(stored[n], password=easy_password(), generated=True) for n in names}
+    runner.check_settings(stack)  # a refused run must not follow new recorded passwords
     accounts.save(stack.accounts, {**stored, **changed})
     code, reports, _ = _run(
         stack, inventory_path, opts, "reset", present=list(changed.values()), reset=names,
-        change=f"new password(s) for {', '.join(names)}",
+        change=f"new password(s) for {', '.join(sorted(names))}",
     )  # fmt: skip
     done = {u for r in reports.values() for u in (r.get("updated") or [])}
     if done:

@@ -59,9 +59,9 @@ def setting_problems(host_vars):
         # resolves and checks it.
         try:
             value = host_vars[name]
+            if not _plain(value):
+                continue
         except Exception:
-            continue
-        if not _plain(value):
             continue
         found = _settings.check(
             name,

@@ -94,6 +94,10 @@ _SYSTEM_TREES = (
     "/var/spool/",
 )
 
+# The roles' own fixed places among the system's trees: the only ones there the
+# directories module makes (a directory a setting names may not be there).
+ROLE_PLACES = ("/etc/haproxy/llm", "/etc/ansible/facts.d")
+
 # A marker the roles write into each directory they create; its content names
 # the directory, so a copy of it elsewhere (a backup, a moved tree) marks nothing.
 MARKER = ".local-llm-stack"

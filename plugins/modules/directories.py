@@ -101,18 +101,25 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.local_llm.stack.plugins.module_utils import settings
 
 
+def _role_place(path):
+    normal = os.path.normpath(path)
+    return any(normal == p or normal.startswith(p + "/") for p in settings.ROLE_PLACES)
+
+
 def refuse_system_directory(module, path):
-    """Fail on a path that is, or resolves to, a directory of the system itself. A link
-    may not lead where the path could not be written: /opt/llm -> /etc/ssh is refused,
-    a role's own place such as /etc/haproxy/llm is not."""
-    problem = settings.directory_problem(path, setting=False)
-    if problem:
-        module.fail_json(msg="%s %s" % (path, problem), path=path)
+    """Fail on a path that is, or resolves to, a system directory or lies in the system's
+    own trees (/etc/ssh, /var/lib/dpkg, a user's home), the roles' own fixed places
+    (/etc/haproxy/llm) excepted: a setting templated there is refused here too."""
     real = os.path.realpath(path)
-    if real != os.path.normpath(path):
-        problem = settings.directory_problem(real, setting=settings.directory_problem(path) is None)
+    for candidate in dict.fromkeys((os.path.normpath(path), real)):
+        problem = settings.directory_problem(candidate, setting=not _role_place(candidate))
         if problem:
-            module.fail_json(msg="%s (through a link: %s) %s" % (path, real, problem), path=path)
+            shown = (
+                path
+                if candidate != real or real == os.path.normpath(path)
+                else ("%s (through a link: %s)" % (path, real))
+            )
+            module.fail_json(msg="%s %s" % (shown, problem), path=path)
 
 
 def write_marker(path):

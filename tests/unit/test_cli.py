@@ -193,7 +193,7 @@ def test_example_inventories_are_valid_stacks(name):
 def test_install_with_a_broken_config_is_one_line(stack, tmp_path):
     (stack / "config.yml").write_text("ollama_models: [llama3.2\n")
     line = one_line_error(tmp_path, "install", "--dir", str(stack), "--check")
-    assert "config.yml is not valid YAML (line 2)" in line
+    assert "config.yml line 2 is not valid YAML" in line
 
 
 @pytest.mark.parametrize(("flag", "expected"), [([], None), (["--allow-reboot"], True)])

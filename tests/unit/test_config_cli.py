@@ -226,3 +226,9 @@ def test_a_name_that_is_not_text_is_one_line_not_a_traceback(stack):
         result = llm("config", *args, "--dir", str(stack))
         assert result.returncode == 2 and "1 is not a setting name" in result.stderr
         assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("value", ["0x50", "0b1010", "1:20"])
+def test_set_refuses_an_integer_that_is_not_decimal(stack, value):
+    result = llm("config", "set", "librechat_port", value, "--dir", str(stack))
+    assert result.returncode == 2 and "is not an integer" in result.stderr

@@ -163,5 +163,8 @@ def test_a_link_may_not_lead_where_the_path_could_not_be_written(module, capsys,
     (tmp_path / "llm").symlink_to("/etc/ssh")
     result = run(module, capsys, check=True, paths=[str(tmp_path / "llm")])
     assert result["failed"] and "through a link: /etc/ssh" in result["msg"]
-    # A role's own place under /etc (the gateway's) is not a setting: allowed.
-    assert "failed" not in run(module, capsys, check=True, paths=["/etc/haproxy-test-llm"])
+    # A setting templated into the system's trees is refused on the host too...
+    for path in ("/etc/ssh", "/var/lib/dpkg", "/home/alice"):
+        assert run(module, capsys, check=True, paths=[path])["failed"], path
+    # ...but not a role's own fixed place there (the gateway's).
+    assert "failed" not in run(module, capsys, check=True, paths=["/etc/haproxy/llm/certs"])

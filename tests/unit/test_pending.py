@@ -34,12 +34,17 @@ class Gateways:
     def __init__(self) -> None:
         self.down: set[str] = set()
         self.limits: list[str | None] = []
+        # No task reports for any host (--tags that skip them all, or an interrupted run).
+        self.silent = False
 
     def __call__(self, **kwargs):
         hosts = ["gw-1", "gw-2"]
         if kwargs.get("limit"):
             hosts = [h for h in hosts if h in kwargs["limit"].split(",")]
         self.limits.append(kwargs.get("limit"))
+        if self.silent:
+            kwargs["event_handler"]({"event": "playbook_on_stats", "event_data": {}})
+            return SimpleNamespace(status="successful", rc=0)
         up = [h for h in hosts if h not in self.down]
         for event in events(up, [h for h in hosts if h in self.down]):
             kwargs["event_handler"](event)
@@ -149,3 +154,29 @@ def test_sync_with_no_gateway_in_the_limit_is_refused(lab):
     result = keys(lab, "sync", "--limit", "pc")
     assert result.exit_code == 2 and "no gateway (group llm_gateway)" in result.output
     assert lab.fake.limits == []
+
+
+def test_a_gateway_the_run_gave_no_result_for_lacks_the_change(lab):
+    """--tags that skip every task, or an interrupted run: no host reports, none has it."""
+    assert keys(lab, "add", "gina").exit_code == 0
+    lab.fake.silent = True
+    result = keys(lab, "revoke", "gina", "--yes", "-t", "nothing")
+    assert "NOT on gw-1, gw-2" in result.output
+    assert pending.lacking(lab.stack / "runs", "keys") == {"gina's key revoked": ["gw-1", "gw-2"]}
+
+
+def test_a_damaged_record_is_one_line_before_the_run(lab):
+    (lab.stack / "runs").mkdir(parents=True, exist_ok=True)
+    (lab.stack / "runs" / pending.RECORD).write_text('{"keys": {"x": 5}}')
+    result = keys(lab, "sync")
+    assert result.exit_code == 2 and "pending.json is damaged" in result.output
+    assert lab.fake.limits == []
+
+
+def test_sigterm_asks_ansible_to_stop_like_ctrl_c():
+    import os
+    import signal
+
+    with runner_module._Interrupt() as interrupt:
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert interrupt.cancel() is True
