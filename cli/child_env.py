@@ -77,10 +77,15 @@ def looks_secret(name: str, value: object) -> bool:
     return _secret_name(name) or _secret_value(str(value))
 
 
+def _passed(caller: Mapping[str, str]) -> set[str]:
+    """The names LLM_PASS_ENV hands through ("NAME OTHER" or "NAME,OTHER")."""
+    return set(caller.get(PASS_ENV, "").replace(",", " ").split())
+
+
 def withheld(caller: Mapping[str, str]) -> list[str]:
     """The caller's ANSIBLE_* and LLM_* variables kept from Ansible for their secret
     names (said once, so a password login that needs one is not a mystery)."""
-    extra = set(caller.get(PASS_ENV, "").replace(",", " ").split())
+    extra = _passed(caller)
     return sorted(
         name
         for name in caller
@@ -97,7 +102,7 @@ def for_ansible(env: Mapping[str, str], caller: Mapping[str, str]) -> dict[str, 
     caller: this process's environment; a variable env holds with another value
     than the caller's was set for the run (by runner or by `llm`) and stays.
     """
-    extra = set(caller.get(PASS_ENV, "").replace(",", " ").split())
+    extra = _passed(caller)
     out = {}
     for name, value in env.items():
         if _secret_value(value):

@@ -28,13 +28,16 @@ def load(path: Path) -> dict[str, Any]:
         ) from None
     if not isinstance(data, dict):
         raise LlmError(f"{path} must be a mapping of settings (key: value)")
-    odd = [key for key in data if not isinstance(key, str)]
-    if odd:
-        raise LlmError(
-            f"{path}: {odd[0]!r} is not a setting name (names are words, e.g. ollama_port)",
-            "fix it with 'llm config edit'",
-        )
+    problem = name_problem(data)
+    if problem:
+        raise LlmError(f"{path}: {problem}", "fix it with 'llm config edit'")
     return data
+
+
+def name_problem(data: dict[Any, Any]) -> str | None:
+    """A key that is not text (1: x, true: y) cannot be a setting's name."""
+    odd = [key for key in data if not isinstance(key, str)]
+    return f"{odd[0]!r} is not a setting name (names are words, e.g. ollama_port)" if odd else None
 
 
 def _block(lines: list[str], key: str) -> tuple[int, int] | None:

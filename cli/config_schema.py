@@ -140,19 +140,14 @@ def typed_extra_vars(values: dict[str, Any], text_keys: set[str]) -> dict[str, A
     known = options()
     stack_secrets = {spec.name for spec in SPECS}
     for key, value in values.items():
-        if key in stack_secrets and key not in known:
+        if key in stack_secrets or (key in known and known[key].secret):
+            # The command line is written into the run's artifacts.
             raise LlmError(
                 f"-e {key}: a secret is never passed on the command line",
                 "it lives in secrets.yml: 'llm secrets rotate' changes it",
             )
         if key not in known:
             continue  # another Ansible variable (ansible_user, ...): passed as it is
-        if known[key].secret:
-            # The command line is written into the run's artifacts.
-            raise LlmError(
-                f"-e {key}: a secret is never passed on the command line",
-                "it lives in secrets.yml: 'llm secrets rotate' changes it",
-            )
         from_text = key in text_keys
         if from_text and known[key].spec.get("type") in ("list", "dict"):
             value = parse(key, value)

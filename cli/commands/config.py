@@ -112,12 +112,8 @@ def edit(stack_dir: Path | None) -> int:
             if not isinstance(data, dict):
                 problems = ["the file must be a mapping of settings (key: value)"]
             else:
-                odd = [key for key in data if not isinstance(key, str)]
-                problems = (
-                    [f"{odd[0]!r} is not a setting name (names are words, e.g. ollama_port)"]
-                    if odd
-                    else config_schema.validate(data)
-                )
+                named = config_file.name_problem(data)
+                problems = [named] if named else config_schema.validate(data)
         except yaml.YAMLError as exc:
             problems = [f"not valid YAML: {exc}".splitlines()[0]]
         if not problems:
