@@ -9,6 +9,8 @@ __metaclass__ = type
 
 import json
 import re
+import socket
+import time
 
 try:
     from urllib.request import Request, urlopen
@@ -50,7 +52,13 @@ def installed(base_url, timeout=30):
     return dict((m["name"], m.get("size", 0)) for m in models)
 
 
-def pull(base_url, name, timeout=300, on_progress=None, check_space=None, insecure=False):
+class Stalled(socket.timeout):
+    """A download that received no byte for the stall time (the server still answering)."""
+
+
+def pull(
+    base_url, name, timeout=300, on_progress=None, check_space=None, insecure=False, stall=None
+):
     """Pull a model, reading Ollama's NDJSON progress. Returns bytes of its layers.
 
     on_progress(completed, total, status) is called with the bytes so far over
@@ -58,12 +66,21 @@ def pull(base_url, name, timeout=300, on_progress=None, check_space=None, insecu
     layer, with the bytes still to download, and may raise RuntimeError to stop
     the pull before the data arrives. Raises RuntimeError with Ollama's own
     error message when the pull fails.
+
+    timeout: seconds without a line from Ollama. stall (default: timeout): seconds
+    a layer is downloading without a byte arriving. Ollama reports progress every
+    60 ms whether bytes come or not, and retries a stalled part itself without end
+    (server/download.go), so a source that went away mid-copy shows only as
+    progress that stops growing. Raises Stalled then; closing the stream cancels
+    Ollama's download, and its partial files stay for the next pull to resume.
     """
+    stall = timeout if stall is None else stall
     totals = {}
     done = {}
     body = {"model": name, "stream": True}
     if insecure:  # a plain-HTTP registry: a peer's model seed (ollama_copy)
         body["insecure"] = True
+    moved, last = time.monotonic(), -1
     with _call(base_url.rstrip("/") + "/api/pull", "POST", body, timeout=timeout) as response:
         for raw in response:
             if not raw.strip():
@@ -77,6 +94,13 @@ def pull(base_url, name, timeout=300, on_progress=None, check_space=None, insecu
                 done[event["digest"]] = event.get("completed") or 0
                 if announced and check_space is not None:
                     check_space(sum(totals.values()) - sum(done.values()))
+                received = sum(done.values())
+                if announced or received != last:
+                    moved, last = time.monotonic(), received
+                elif done[event["digest"]] < event["total"] and time.monotonic() - moved > stall:
+                    raise Stalled("no byte of %s arrived for %g s" % (event["digest"][7:19], stall))
+            else:
+                moved = time.monotonic()  # a step that is not a download: verifying, writing
             if on_progress is not None:
                 on_progress(sum(done.values()), sum(totals.values()), event.get("status", ""))
             if event.get("status") == "success":

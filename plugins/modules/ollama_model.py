@@ -31,9 +31,16 @@ options:
     type: str
     default: http://127.0.0.1:11434
   timeout:
-    description: Seconds without progress before a pull counts as stalled.
+    description: Seconds without a word from Ollama before a pull counts as stalled.
     type: int
     default: 300
+  stall_timeout:
+    description:
+      - Seconds a layer may download without a byte arriving before the pull counts as
+        stalled (Ollama itself reports progress and retries without end). Default I(timeout).
+      - A copy from a peer that went away mid-copy stops after this long; with I(retries=0)
+        it fails at once, for the caller to copy from another source (the partial stays).
+    type: int
   retries:
     description: How many times a failed or stalled pull is retried.
     type: int
@@ -162,6 +169,7 @@ def main():
             state=dict(type="str", default="present", choices=["present", "absent"]),
             url=dict(type="str", default="http://127.0.0.1:11434"),
             timeout=dict(type="int", default=300),
+            stall_timeout=dict(type="int"),
             retries=dict(type="int", default=3),
             progress_file=dict(type="path"),
             models_dir=dict(type="path"),
@@ -266,6 +274,7 @@ def main():
                 pull_name,
                 insecure=insecure,
                 timeout=module.params["timeout"],
+                stall=module.params["stall_timeout"],
                 on_progress=progress.update,
                 check_space=check_space,
             )
@@ -273,6 +282,7 @@ def main():
                 if not result["received"]:
                     result["received"] = total
                 result["bytes"] = total
+            last_error = None
             break
         except NoSpace as exc:
             # Closing the stream cancels the pull; whatever Ollama kept of it goes.
@@ -290,10 +300,21 @@ def main():
             fail("pulling %s%s failed: %s" % (model, " from " + source if source else "", detail))
         except (URLError, socket.error) as exc:
             last_error = exc  # stalled or dropped: Ollama resumes where it stopped
+            if attempt > module.params["retries"]:
+                break
             progress.update(status="retrying after: %s" % exc, force=True)
             time.sleep(min(2**attempt, 30))
-    else:
-        fail("pulling %s stalled %d times, last: %s" % (model, result["attempts"], last_error))
+    if last_error is not None:
+        fail(
+            "pulling %s%s stalled or dropped (%d attempt%s), last: %s"
+            % (
+                model,
+                " from " + source if source else "",
+                result["attempts"],
+                "" if result["attempts"] == 1 else "s",
+                last_error,
+            )
+        )
 
     if source:
         try:

@@ -11,6 +11,7 @@ partial download and a model needing a newer Ollama.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
 import re
@@ -71,6 +72,10 @@ class Seed(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     root: Path
     sent = 0
+    # A host switched off mid-copy: after this many bytes of a blob, nothing more
+    # (the connection stays open) until `released` is set.
+    hang_after: int | None = None
+    released = threading.Event()
 
     def log_message(self, fmt: str, *args: object) -> None:
         pass
@@ -106,8 +111,15 @@ class Seed(BaseHTTPRequestHandler):
             self.send_header("Location", self.path)
         self.end_headers()
         if self.command == "GET" and (status == 206 or not blob):
-            self.wfile.write(data[start : end + 1])
-            type(self).sent += end - start + 1
+            piece = data[start : end + 1]
+            if blob and self.hang_after is not None:
+                piece = piece[: self.hang_after]
+            self.wfile.write(piece)
+            self.wfile.flush()
+            type(self).sent += len(piece)
+            if len(piece) < end - start + 1:
+                self.released.wait(60)
+                self.close_connection = True
 
 
 @pytest.fixture
@@ -139,7 +151,9 @@ def stack(tmp_path: Path) -> Iterator[dict]:
             )
         )
         hosts[host] = f"http://127.0.0.1:{port}"
-    seed_handler = type("SeedA", (Seed,), {"root": tmp_path / "a", "sent": 0})
+    seed_handler = type(
+        "SeedA", (Seed,), {"root": tmp_path / "a", "sent": 0, "released": threading.Event()}
+    )
     seed = ThreadingHTTPServer(("127.0.0.1", 0), seed_handler)
     threading.Thread(target=seed.serve_forever, daemon=True).start()
     for base in hosts.values():
@@ -158,6 +172,7 @@ def stack(tmp_path: Path) -> Iterator[dict]:
             "dirs": {"a": tmp_path / "a", "b": tmp_path / "b"},
         }
     finally:
+        seed_handler.released.set()
         seed.shutdown()
         for proc in procs:
             proc.terminate()
@@ -260,6 +275,41 @@ def test_partial_download_resumes_with_the_remainder(stack):
     assert stats(stack["upstream"])["blob_bytes"] == spec["size"] - have
     assert not list(blobs.glob("*-partial*"))
     assert tags(stack["a"])["tinyllama:latest"]["size"] == spec["size"]
+
+
+def test_a_copy_whose_source_goes_silent_stalls_and_resumes_from_another(stack, collections_dir):
+    """The peer B copies from is switched off mid-blob: Ollama goes on reporting progress
+    (so only bytes that stop growing tell), the stack's pull gives up after its stall time,
+    and a pull from another source (here the registry) fetches only the rest."""
+    ollama = importlib.import_module(
+        "ansible_collections.local_llm.stack.plugins.module_utils.ollama"
+    )
+    pull(stack["a"], "tinyllama")
+    spec = json.loads(call(stack["upstream"], "/standin/models")[1])["library/tinyllama:latest"]
+    digest = max(spec["blobs"].items(), key=lambda item: item[1])[0]
+    stack["seed_handler"].hang_after = 300 * 1024
+    seen: list[tuple[int, int, str]] = []
+
+    with pytest.raises(ollama.Stalled, match="no byte of " + digest[7:19]):
+        ollama.pull(
+            stack["b"], f"{stack['seed']}/library/tinyllama", insecure=True, timeout=30,
+            stall=1, on_progress=lambda *event: seen.append(event),
+        )  # fmt: skip
+    stuck = [done for done, _, _ in seen if done == 300 * 1024]
+    assert len(stuck) >= 5, seen[-3:]  # reported on, 60 ms apart, while nothing came
+    blobs = stack["dirs"]["b"] / "blobs"
+    part = json.loads((blobs / (digest.replace(":", "-") + "-partial-0")).read_text())
+    assert part["Completed"] == 300 * 1024
+
+    call(stack["upstream"], "/standin/reset", {})
+    events = pull(stack["b"], "tinyllama")
+    assert events[-1] == {"status": "success"}, events[-3:]
+    # The rest only: that blob from where it stopped, and the blobs after it.
+    assert stats(stack["upstream"])["blob_bytes"] == spec["size"] - 300 * 1024
+    assert (
+        tags(stack["b"])["tinyllama:latest"]["digest"]
+        == tags(stack["a"])["tinyllama:latest"]["digest"]
+    )
 
 
 def test_a_model_needing_a_newer_ollama_is_refused(stack):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import importlib
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
+import time
+from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 
@@ -69,3 +71,68 @@ def test_a_pull_that_cannot_fit_stops_at_the_first_layer(ollama, server):
     with pytest.raises(RuntimeError, match="needs 4000000000"):
         ollama.pull(server, "m", on_progress=lambda c, t, s: seen.append(c), check_space=refuse)
     assert seen == [0]  # only the manifest line went by
+
+
+class Stalling(BaseHTTPRequestHandler):
+    """Ollama when the host it downloads from went away mid-blob: progress every 60 ms
+    (Blob.Wait's ticker), the completed count no longer growing (server/download.go)."""
+
+    protocol_version = "HTTP/1.1"
+    steps: ClassVar[list[tuple[dict, int]]] = []  # (event, how many times, 20 ms apart)
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.send_header("Connection", "close")
+        self.end_headers()
+        try:
+            for event, times in self.steps:
+                for _ in range(times):
+                    self.wfile.write((json.dumps(event) + "\n").encode())
+                    self.wfile.flush()
+                    time.sleep(0.02)
+        except (BrokenPipeError, ConnectionResetError):
+            type(self).gone = True  # the client closed the stream: Ollama cancels the download
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def stalling():
+    Stalling.gone = False
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Stalling)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+
+
+def layer(completed: int, total: int = 1000) -> dict:
+    digest = "sha256:" + "a" * 64
+    return {"status": "pulling aaaaaaaaaaaa", "digest": digest, "total": total} | {
+        "completed": completed
+    }
+
+
+def test_a_download_whose_bytes_stop_is_stalled_though_ollama_still_reports(ollama, stalling):
+    Stalling.steps = [(layer(100), 1), (layer(400), 1), (layer(400), 100), (layer(1000), 1)]
+    with pytest.raises(ollama.Stalled, match=r"no byte of aaaaaaaaaaaa arrived for 0\.3 s"):
+        ollama.pull(stalling, "m", timeout=30, stall=0.3)
+    time.sleep(0.2)
+    # Closed while Ollama was still reporting (which cancels its download), not at the end.
+    assert Stalling.gone
+
+
+def test_slow_bytes_and_steps_that_download_nothing_are_not_a_stall(ollama, stalling):
+    # Growing by one byte per report, then a long verification: neither stops the pull.
+    Stalling.steps = [(layer(n), 1) for n in range(0, 1000, 50)] + [
+        (layer(1000), 1),
+        ({"status": "verifying sha256 digest"}, 20),
+        ({"status": "success"}, 1),
+    ]
+    assert ollama.pull(stalling, "m", timeout=30, stall=0.1) == 1000
+
+
+def test_without_a_stall_time_the_timeout_is_the_stall_time(ollama, stalling):
+    Stalling.steps = [(layer(400), 40), ({"status": "success"}, 1)]
+    assert ollama.pull(stalling, "m", timeout=5) == 1000  # 0.8 s unchanged, under 5 s

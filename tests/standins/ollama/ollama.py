@@ -29,8 +29,11 @@ Steps and wording, as upstream:
   response", as Ollama does), then each part's missing bytes are fetched with
   "Range: bytes=a-b" into <blob>-partial, renamed to the blob when complete.
   Progress: {"status": "pulling <12 hex>", "digest", "total", "completed"}
-  ("completed" left out while 0, Go's omitempty). If the /api/pull client goes
-  away the download stops and the partial files stay for the next pull.
+  ("completed" left out while 0, Go's omitempty), every 60 ms whether bytes
+  arrive or not (Blob.Wait's ticker), so a source gone silent shows only as a
+  "completed" that stops growing. If the /api/pull client goes away the
+  download stops (the last waiter's release cancels it) and the partial files
+  stay for the next pull.
   STANDIN_OLLAMA_PULL_RATE (bytes/s) slows the stand-in's reading.
 - "verifying sha256 digest": a mismatch removes the blob and fails "digest
   mismatch, file must be downloaded again: want sha256:..., got sha256:...".
@@ -85,15 +88,20 @@ Every OLLAMA_* variable the server was started with is reported by
 GET /standin/env so tests can check the configuration reached the process.
 It does NOT run a model, use a GPU, or stream tool calls or thinking; it
 downloads parts one after another (Ollama runs up to 16 at once), does not
-retry a failed part, and does not authenticate to a registry.
+retry a failed or stalled part (Ollama retries a part stalled 30 s without end:
+the stand-in fails when its socket's 30 s timeout ends the read), and does not
+authenticate to a registry.
 """
 
+import contextlib
 import hashlib
 import http.client
 import json
 import os
+import queue
 import random
 import sys
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -375,19 +383,29 @@ def download_blob(base, namespace, model, digest, emit):
                 raise PullError(f"unexpected status code {status}")
             out.seek(start)
             began, got = time.monotonic(), 0
+            chunks, stop = queue.Queue(maxsize=4), threading.Event()
+            reader = threading.Thread(
+                target=read_part, args=(resp, part["Size"] - part["Completed"], chunks, stop),
+                daemon=True,
+            )  # fmt: skip
+            reader.start()
             try:
                 while part["Completed"] < part["Size"]:
-                    chunk = resp.read(min(64 * 1024, part["Size"] - part["Completed"]))
-                    if not chunk:
+                    try:
+                        chunk = chunks.get(timeout=0.06)
+                    except queue.Empty:
+                        chunk = None  # nothing came: Blob.Wait reports all the same
+                    if isinstance(chunk, OSError) or chunk == b"":
                         break
-                    out.write(chunk)
-                    part["Completed"] += len(chunk)
-                    completed += len(chunk)
-                    got += len(chunk)
-                    if pull_rate():
-                        ahead = got / pull_rate() - (time.monotonic() - began)
-                        if ahead > 0:
-                            time.sleep(ahead)
+                    if chunk:
+                        out.write(chunk)
+                        part["Completed"] += len(chunk)
+                        completed += len(chunk)
+                        got += len(chunk)
+                        if pull_rate():
+                            ahead = got / pull_rate() - (time.monotonic() - began)
+                            if ahead > 0:
+                                time.sleep(ahead)
                     if time.monotonic() - last >= 0.06:
                         last = time.monotonic()
                         out.flush()
@@ -397,6 +415,7 @@ def download_blob(base, namespace, model, digest, emit):
                             | ({"completed": completed} if completed else {})
                         )
             finally:
+                stop.set()
                 resp.close()
                 out.flush()
                 write_part(blob, part)
@@ -407,6 +426,27 @@ def download_blob(base, namespace, model, digest, emit):
         path.unlink()
     partial.rename(blob)
     return False
+
+
+def read_part(resp, want, chunks, stop):
+    """Read one part's bytes into `chunks` (a chunk, b"" at the end, or the error), so the
+    pull reports progress every 60 ms even while its source sends nothing, as Ollama's
+    Blob.Wait does. A source gone silent ends in the socket's 30 s timeout."""
+    try:
+        while want > 0 and not stop.is_set():
+            chunk = resp.read1(min(64 * 1024, want))  # what came, as io.CopyN writes it
+            want -= len(chunk)
+            while not stop.is_set():
+                try:
+                    chunks.put(chunk, timeout=0.5)
+                    break
+                except queue.Full:
+                    continue
+            if not chunk:
+                return
+    except (OSError, ValueError) as err:  # ValueError: closed by the pull that gave up
+        with contextlib.suppress(queue.Full):
+            chunks.put_nowait(err if isinstance(err, OSError) else OSError(str(err)))
 
 
 def write_part(blob, part):
