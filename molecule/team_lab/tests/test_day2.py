@@ -14,11 +14,19 @@ from pathlib import Path
 REPO = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
 STACK = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "stack"
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
+# The lab's Ollama hosts (molecule.yml): gpu-01 the hub, gpu-02 with overridden places
+# and ports and a second model, and three light ones with the defaults.
+LIGHT = ("gpu-03", "gpu-04", "gpu-05")
+OLLAMA_HOSTS = ("gpu-01", "gpu-02", *LIGHT)
+
+
+def llm_argv(*args: str, inventory: str = INVENTORY) -> list[str]:
+    return [sys.executable, "-m", "cli.main", *args, "--dir", str(STACK), "-i", inventory]
 
 
 def llm(*args: str, inventory: str = INVENTORY) -> subprocess.CompletedProcess:
     result = subprocess.run(
-        [sys.executable, "-m", "cli.main", *args, "--dir", str(STACK), "-i", inventory],
+        llm_argv(*args, inventory=inventory),
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -36,18 +44,19 @@ def status() -> tuple[int, dict]:
 def test_status_reports_every_host_service_and_model():
     rc, report = status()
     assert rc == 0, report
-    assert set(report) == {"chat", "gpu-01", "gpu-02", "gw"}
+    assert set(report) == {"chat", "gw", *OLLAMA_HOSTS}
     assert report["gw"]["services"] == {}  # a gateway host; the security module is off
     assert set(report["chat"]["services"]) == {"librechat", "mongodb", "meilisearch"}
     assert all(s["health"] == "healthy" for s in report["chat"]["services"].values())
     assert report["chat"]["services"]["librechat"]["url"].endswith(":3090")  # librechat_port
     assert report["gpu-02"]["services"]["ollama"]["url"].endswith(":11500")  # ollama_port
     assert report["chat"]["models"] is None  # no Ollama on the chat host
-    for gpu in ("gpu-01", "gpu-02"):
-        # Two Ollama hosts: each runs the seed other hosts copy models from (docs/models.md).
+    for gpu in OLLAMA_HOSTS:
+        # Five Ollama hosts: each runs the seed others copy models from (docs/models.md).
         assert set(report[gpu]["services"]) == {"ollama", "model_seed"}
         assert report[gpu]["services"]["ollama"]["url"].startswith("http://")
-    assert [m["name"] for m in report["gpu-01"]["models"]] == ["qwen2.5:0.5b"]
+    for gpu in ("gpu-01", *LIGHT):
+        assert [m["name"] for m in report[gpu]["models"]] == ["qwen2.5:0.5b"]
     assert {m["name"] for m in report["gpu-02"]["models"]} == {"qwen2.5:0.5b", "llama3.2:latest"}
     assert all(m["size"] > 0 for m in report["gpu-02"]["models"])
 
@@ -118,8 +127,9 @@ def models() -> dict[str, dict[str, int]]:
 
 def test_models_list_is_a_matrix_of_hosts():
     listed = models()
-    assert set(listed) == {"gpu-01", "gpu-02"}  # Ollama hosts only, not the chat host
-    assert set(listed["gpu-01"]) == {"qwen2.5:0.5b"}
+    assert set(listed) == set(OLLAMA_HOSTS)  # Ollama hosts only, not the chat host
+    for gpu in ("gpu-01", *LIGHT):
+        assert set(listed[gpu]) == {"qwen2.5:0.5b"}
     assert set(listed["gpu-02"]) == {"qwen2.5:0.5b", "llama3.2:latest"}
     assert all(size > 0 for host in listed.values() for size in host.values())
     table = llm("models", "list")

@@ -1,9 +1,11 @@
 """One model download per room (docs/models.md), through the real `llm`, against this lab.
 
-gpu-01 is the hub (the first Ollama host); gpu-02 copies from gpu-01's seed server
-(nginx, llm-model-seed.service). The fake registry converge.yml started counts what
-comes "from the internet". Four `llm models` runs in all (the CI budget): the models
-added are removed at the end, so the lab is left as it was found.
+gpu-01 is the hub (the first Ollama host); the four others copy from the seed servers
+(nginx, llm-model-seed.service) of the hosts that have the model, in rounds: gpu-02
+from gpu-01, then gpu-03 from gpu-01 and gpu-04 from gpu-02, then gpu-05 from gpu-01
+(local_llm.stack.fanout_rounds). The fake registry converge.yml started counts what
+comes "from the internet". Each model added is removed at the end, so the lab is left
+as it was found.
 """
 
 from __future__ import annotations
@@ -11,19 +13,19 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from test_day2 import llm
+from test_day2 import OLLAMA_HOSTS, REPO, llm, llm_argv
 
 UPSTREAM = f"http://172.17.0.1:{os.environ.get('LLM_TEST_MODEL_REGISTRY_PORT', '5055')}"
-MODELS = {"gpu-01": "/opt/llm-stack/ollama/models", "gpu-02": "/srv/ollama/models"}
-SEED_LOG = {
-    "gpu-01": "/opt/llm-stack/ollama/seed/access.log",
-    "gpu-02": "/srv/ollama/seed/access.log",
-}
+# gpu-02 overrides ollama_dir (molecule.yml); the others keep the default.
+OLLAMA_DIR = {host: "/opt/llm-stack/ollama" for host in OLLAMA_HOSTS} | {"gpu-02": "/srv/ollama"}
+MODELS = {host: f"{path}/models" for host, path in OLLAMA_DIR.items()}
+SEED_LOG = {host: f"{path}/seed/access.log" for host, path in OLLAMA_DIR.items()}
 MODEL = "tinyllama"
 
 
@@ -52,20 +54,35 @@ def manifest(host: str, name: str = MODEL) -> str:
     return sh(host, f"cat {path}", check=False)
 
 
-def seed_lines(host: str, name: str = MODEL) -> list[list[str]]:
-    """The seed's access log lines for the blobs of `name`: [client, request, status, bytes]."""
+def address(host: str) -> str:
+    fmt = "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}"
+    return subprocess.run(["docker", "inspect", "-f", fmt, host], capture_output=True, text=True,
+                          check=True).stdout.strip()  # fmt: skip
+
+
+def seed_lines(host: str, name: str = MODEL, to: str | None = None) -> list[list[str]]:
+    """The seed's access log lines for the blobs of `name` (sent to host `to`, or to any):
+    [client, request, status, bytes]."""
     digests = spec(name)["blobs"]
+    client_address = address(to) if to else None
     out = []
     for line in sh(host, f"cat {SEED_LOG[host]} 2>/dev/null || true").splitlines():
         if any(d in line for d in digests) and '"GET ' in line:
             client, rest = line.split(" ", 1)
             request, after = rest.split('"')[1], rest.split('"')[2].split()
-            out.append([client, request, after[0], after[1]])
+            if client_address in (None, client):
+                out.append([client, request, after[0], after[1]])
     return out
 
 
-def seed_bytes(host: str, name: str = MODEL) -> int:
-    return sum(int(b) for _, _, status, b in seed_lines(host, name) if status in ("200", "206"))
+def seed_bytes(host: str, name: str = MODEL, to: str | None = None) -> int:
+    lines = seed_lines(host, name, to)
+    return sum(int(b) for _, _, status, b in lines if status in ("200", "206"))
+
+
+def has(host: str, name: str, tag: str = "latest") -> bool:
+    path = f"{MODELS[host]}/manifests/registry.ollama.ai/library/{name}/{tag}"
+    return bool(sh(host, f"cat {path}", check=False))
 
 
 def upstream_range(name: str, digest: str, length: int) -> bytes:
@@ -82,7 +99,7 @@ def room():
     """tinyllama on no host, an interrupted copy of its largest blob left on gpu-02 (what
     Ollama leaves: the data so far and its part's progress), the counters at zero. Both
     models this file adds are removed at the end."""
-    assert not manifest("gpu-01") and not manifest("gpu-02")
+    assert not any(manifest(host) for host in OLLAMA_HOSTS)
     # No download another test stopped half-way (they resume, as in Ollama), no blob of
     # the model left without its manifest: the counts below start from nothing.
     blobs = " ".join(d.replace(":", "-") + "*" for d in spec(MODEL)["blobs"])
@@ -105,25 +122,32 @@ def room():
     assert llm("models", "remove", MODEL, "newer-model", "--yes").returncode == 0
 
 
-def test_one_download_for_the_room_and_the_interrupted_copy_resumes(room):
+def test_one_download_for_the_room_in_rounds_and_the_interrupted_copy_resumes(room):
     digest, blob_size, have = room
     added = llm("models", "add", MODEL)
     assert added.returncode == 0, added.stdout + added.stderr
     size = spec(MODEL)["size"]
     assert upstream("/standin/stats")["blob_bytes"] == size  # once, not once per host
-    assert manifest("gpu-01") and manifest("gpu-01") == manifest("gpu-02")  # same digests
-    # gpu-02 got it from gpu-01's seed (the config blob twice: the minimum-version check
-    # reads it first), and of the interrupted blob only the remainder, in one piece.
+    assert manifest("gpu-01")
+    assert all(manifest(host) == manifest("gpu-01") for host in OLLAMA_HOSTS)  # same digests
+    # Each host's copy (the config blob twice: the minimum-version check reads it first)
+    # came from the host the copy tree paired it with.
     config = json.loads(manifest("gpu-01"))["config"]["size"]
-    assert seed_bytes("gpu-01") == size - have + config
-    ranged = [line for line in seed_lines("gpu-01") if digest in line[1] and line[2] == "206"]
+    # Round 1, gpu-02 from the hub: of the interrupted blob only the remainder, in one piece.
+    assert seed_bytes("gpu-01", to="gpu-02") == size - have + config
+    ranged = [line for line in seed_lines("gpu-01", to="gpu-02") if digest in line[1]
+              and line[2] == "206"]  # fmt: skip
     assert [int(line[3]) for line in ranged] == [blob_size - have]
-    assert seed_bytes("gpu-02") == 0
+    # Round 2: gpu-02 passes on what it received; rounds 2 and 3: the hub sends again.
+    assert seed_bytes("gpu-02", to="gpu-04") == size + config
+    assert seed_bytes("gpu-01", to="gpu-03") == seed_bytes("gpu-01", to="gpu-05") == size + config
+    assert seed_bytes("gpu-01", to="gpu-04") == seed_bytes("gpu-02", to="gpu-03") == 0
+    assert not any(seed_bytes(host) for host in ("gpu-03", "gpu-04", "gpu-05"))
 
     again = llm("models", "add", MODEL)
     assert again.returncode == 0 and "already present" in again.stdout
     assert upstream("/standin/stats")["blob_bytes"] == size
-    assert seed_bytes("gpu-01") == size - have + config  # nothing sent again
+    assert seed_bytes("gpu-01") == size - have + 3 * (size + config) + config  # nothing again
 
 
 def test_a_corrupt_blob_is_found_and_copied_again(room):
@@ -154,7 +178,8 @@ def test_a_model_needing_a_newer_ollama_is_not_copied_to_an_older_one(room):
 
 @contextmanager
 def off(host: str) -> Iterator[None]:
-    """The machine switched off for the length of the block (frozen: Ansible cannot reach it)."""
+    """The machine switched off for the length of the block (frozen: Ansible cannot reach it,
+    and a copy from it stops getting bytes)."""
     subprocess.run(["docker", "pause", host], check=True, capture_output=True)
     try:
         yield
@@ -163,39 +188,91 @@ def off(host: str) -> Iterator[None]:
 
 
 def test_the_room_goes_on_with_the_hub_or_a_pc_off_and_the_next_run_finishes():
-    """With the hub off, the delegated read of its facts failed every host; now the others
-    are named as waiting for the hub and nothing is fetched. With a PC off, the hub fetches
-    it and the PC is named as lacking it; the next run copies it there from the hub's seed,
-    and nothing comes twice from upstream (issue 17)."""
+    """Three runs (issue 17). The hub off, the model nowhere: every PC is named as waiting
+    for the hub, nothing is fetched (the delegated read of the hub's facts used to fail them
+    all). A PC off: the hub fetches it, the copy tree brings it to the other three, the PC
+    is named as lacking it. The hub off again: a PC that has the model is the origin, and
+    the PC that was off gets it from there. Nothing comes twice from upstream."""
     name, tag = "llama3.2", "1b"
+    model = f"{name}:{tag}"
     size = upstream("/standin/models")[f"library/{name}:{tag}"]["size"]
-
-    def has(host: str) -> bool:
-        path = f"{MODELS[host]}/manifests/registry.ollama.ai/library/{name}/{tag}"
-        return bool(sh(host, f"cat {path}", check=False))
-
-    assert not has("gpu-01") and not has("gpu-02")
+    pcs = [host for host in OLLAMA_HOSTS if host != "gpu-01"]
+    assert not any(has(host, name, tag) for host in OLLAMA_HOSTS)
     upstream("/standin/reset", {})
     try:
         with off("gpu-01"):
-            hub_off = llm("models", "add", f"{name}:{tag}")
+            hub_off = llm("models", "add", model)
         said = hub_off.stdout + hub_off.stderr
         assert hub_off.returncode == 1, said
         assert "gpu-01: unreachable" in said
-        assert f"gpu-02 waits for the hub gpu-01 to download {name}:{tag}" in said
-        assert upstream("/standin/stats")["blob_bytes"] == 0 and not has("gpu-02")
+        for pc in pcs:
+            assert f"{pc} waits for the hub gpu-01 to download {model}" in said
+        assert upstream("/standin/stats")["blob_bytes"] == 0
+        assert not any(has(pc, name, tag) for pc in pcs)
 
         with off("gpu-02"):
-            pc_off = llm("models", "add", f"{name}:{tag}")
+            pc_off = llm("models", "add", model)
         assert pc_off.returncode == 1, pc_off.stdout + pc_off.stderr
-        assert f"models add {name}:{tag}: done on gpu-01; NOT on gpu-02" in pc_off.stderr
+        assert f"models add {model}: done on gpu-01, gpu-03, gpu-04, gpu-05; NOT on gpu-02" in (
+            pc_off.stderr
+        )
         # At most the model once (a blob an earlier test left on the hub is not fetched).
         fetched = upstream("/standin/stats")["blob_bytes"]
-        assert has("gpu-01") and 0 < fetched <= size
+        assert 0 < fetched <= size
+        assert all(has(host, name, tag) for host in OLLAMA_HOSTS if host != "gpu-02")
+        assert not has("gpu-02", name, tag)
 
-        finished = llm("models", "add", f"{name}:{tag}")
-        assert finished.returncode == 0, finished.stdout + finished.stderr
-        assert has("gpu-02")
-        assert upstream("/standin/stats")["blob_bytes"] == fetched  # from gpu-01's seed
+        for host in OLLAMA_HOSTS:
+            sh(host, f": > {SEED_LOG[host]}")
+        with off("gpu-01"):
+            finished = llm("models", "add", model)
+        assert finished.returncode == 1, finished.stdout + finished.stderr  # the hub is off
+        assert has("gpu-02", name, tag)
+        assert "NOT on gpu-01" in finished.stderr and "waits for the hub" not in finished.stdout
+        # From the first PC that has it, not from the hub, nor from upstream.
+        assert seed_bytes("gpu-03", name, to="gpu-02") > 0
+        assert upstream("/standin/stats")["blob_bytes"] == fetched
     finally:
-        assert llm("models", "remove", f"{name}:{tag}", "--yes").returncode == 0
+        assert llm("models", "remove", model, "--yes").returncode == 0
+
+
+def test_a_pc_switched_off_mid_copy_leaves_its_receiver_to_the_hub():
+    """gpu-04 copies from gpu-02 in the second round, slowly (it reads at 2 MiB/s:
+    molecule.yml); gpu-02 goes off half-way. The copy stops getting bytes, and after the
+    stall time gpu-04 takes it up from the hub's seed where it stopped. Every host that is
+    up ends with the model, which came once from upstream (issue 17)."""
+    name = "mistral"
+    model = f"{name}:7b"
+    listed = upstream("/standin/models")[f"library/{model}"]
+    digest, blob_size = max(listed["blobs"].items(), key=lambda item: item[1])
+    progress = f"{MODELS['gpu-04']}/blobs/{digest.replace(':', '-')}-partial-0"
+    for host in OLLAMA_HOSTS:
+        sh(host, f": > {SEED_LOG[host]}")
+    upstream("/standin/reset", {})
+    run = subprocess.Popen(
+        llm_argv("models", "add", model, "-e", "ollama_copy_stall_timeout=3"),
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        received = 0
+        for _ in range(600):  # until gpu-04 has a few MiB of the model (a minute at most)
+            part = sh("gpu-04", f"cat {progress} 2>/dev/null || true")
+            received = json.loads(part)["Completed"] if part.strip() else 0
+            if received >= 3 * 1024 * 1024 or run.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert run.poll() is None and received < blob_size, "the copy to gpu-04 was not caught"
+        with off("gpu-02"):
+            out, err = run.communicate(timeout=300)
+        said = out + err
+        for host in OLLAMA_HOSTS:
+            assert has(host, name, "7b"), (host, said[-3000:])
+        assert upstream("/standin/stats")["blob_bytes"] == listed["size"]  # once
+        # gpu-04 took the rest from the hub, with a Range request from where it had got to.
+        ranged = [line for line in seed_lines("gpu-01", model, to="gpu-04")
+                  if digest in line[1] and line[2] == "206"]  # fmt: skip
+        assert ranged and 0 < int(ranged[-1][3]) < blob_size, (ranged, said[-3000:])
+    finally:
+        if run.poll() is None:
+            run.kill()
+        assert llm("models", "remove", model, "--yes").returncode == 0

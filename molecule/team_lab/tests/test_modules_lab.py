@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 
-from test_day2 import llm
+from test_day2 import OLLAMA_HOSTS, llm
 
 
 def test_modules_list_says_where_core_is_installed():
     result = llm("modules", "list", "--json")
     assert result.returncode == 0, result.stdout + result.stderr
     rows = {row["module"]: row for row in json.loads(result.stdout)}
-    assert rows["core"]["installed_on"] == ["chat", "gpu-01", "gpu-02"]
-    assert rows["core"]["groups"] == {"llm_ollama": 2, "llm_chat": 1}
+    assert rows["core"]["installed_on"] == ["chat", *OLLAMA_HOSTS]
+    assert rows["core"]["groups"] == {"llm_ollama": 5, "llm_chat": 1}
     assert rows["security"]["state"] == "disabled" and not rows["security"]["installed_on"]

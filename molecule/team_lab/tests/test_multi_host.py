@@ -1,4 +1,4 @@
-"""One chat host, two Ollama hosts: the chat reaches both, nothing else is exposed."""
+"""One chat host, five Ollama hosts: the chat reaches each, nothing else is exposed."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 
 import pytest
 import yaml
+from test_day2 import LIGHT, OLLAMA_HOSTS
 
 testinfra_hosts = ["chat"]
 
@@ -17,7 +18,7 @@ def endpoints(host):
 
 
 def test_one_endpoint_per_ollama_host_at_its_own_port(endpoints):
-    assert set(endpoints) == {"Ollama gpu-01", "Ollama gpu-02"}
+    assert set(endpoints) == {f"Ollama {gpu}" for gpu in OLLAMA_HOSTS}
     for endpoint in endpoints.values():
         assert endpoint["models"]["fetch"] is True
         assert endpoint["titleModel"] == "current_model"
@@ -38,8 +39,8 @@ def test_librechat_sees_each_hosts_own_models_on_its_overridden_port(host):
     assert host.run("curl -fsS http://127.0.0.1:3080/health").rc != 0
     models = json.loads(host.check_output("curl -fsS http://127.0.0.1:3090/api/models"))
     assert models == {
-        "Ollama gpu-01": ["qwen2.5:0.5b"],
         "Ollama gpu-02": ["llama3.2:latest", "qwen2.5:0.5b"],
+        **{f"Ollama {gpu}": ["qwen2.5:0.5b"] for gpu in ("gpu-01", *LIGHT)},
     }
 
 

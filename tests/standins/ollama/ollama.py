@@ -100,6 +100,7 @@ import json
 import os
 import queue
 import random
+import socket
 import sys
 import threading
 import time
@@ -416,6 +417,8 @@ def download_blob(base, namespace, model, digest, emit):
                         )
             finally:
                 stop.set()
+                abort(resp)  # as Ollama cancels the request's context: the read ends now
+                reader.join(timeout=5)
                 resp.close()
                 out.flush()
                 write_part(blob, part)
@@ -447,6 +450,14 @@ def read_part(resp, want, chunks, stop):
     except (OSError, ValueError) as err:  # ValueError: closed by the pull that gave up
         with contextlib.suppress(queue.Full):
             chunks.put_nowait(err if isinstance(err, OSError) else OSError(str(err)))
+
+
+def abort(resp):
+    """Wake a read blocked on this response (closing it would wait for the read)."""
+    sock = getattr(getattr(resp.fp, "raw", None), "_sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def write_part(blob, part):

@@ -68,6 +68,8 @@ DEFAULT_MODELS: dict[str, dict] = {
     "library/llama3.2:latest": {"layers": [2 * MIB, 1536, 256]},
     "library/llama3.2:1b": {"layers": [MIB, 1536, 256]},
     "library/qwen2.5:0.5b": {"layers": [MIB // 2, 1024]},
+    # Large enough that a slowed copy of it can be stopped half-way.
+    "library/mistral:7b": {"layers": [24 * MIB, 1536, 256]},
     # Needs a newer Ollama than the pinned 0.40.2: refused with 412.
     "library/newer-model:latest": {"layers": [MIB // 4, 512], "requires": "0.41.0"},
 }
