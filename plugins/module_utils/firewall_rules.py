@@ -5,10 +5,10 @@
 firewall role's filters (plugins/filter/firewall.py).
 
 For one host, the allow rules are: SSH from the controller and the admin
-networks; each port of each service the host runs, from the hosts of the
-groups the service names as `clients` (`all` for anyone, none for loopback
-only); and the user's extra rules. Everything else inbound is dropped by the
-role's ruleset. A rule is
+networks (never from the controller's address alone: see ssh_sources); each
+port of each service the host runs, from the hosts of the groups the service
+names as `clients` (`all` for anyone, none for loopback only); and the user's
+extra rules. Everything else inbound is dropped by the role's ruleset. A rule is
 
     {"port": 11434, "proto": "tcp", "kind": "ssh" | "service" | "extra",
      "services": ["ollama"], "comment": "ollama",
@@ -176,13 +176,48 @@ class _Rules(object):
         return out
 
 
+def ssh_sources(host, ssh_client=None, admin_networks=(), ssh_port=22):
+    """Where SSH is let in from: the address Ansible's SSH session comes from and the admin
+    networks. Refused where the rules would lock the admins out: over SSH without an admin
+    network (the next run from a new address, a DHCP lease, a VPN or IPv6 instead of IPv4,
+    would find SSH closed), or with Ansible reaching sshd on another port than the rules open.
+    """
+    admin = list(admin_networks or [])
+    if admin:
+        split_sources(admin, "firewall_admin_networks")
+    if not ssh_client:
+        return admin  # no SSH session to keep: SSH only from the admin networks, if any
+    port = _port(ssh_port, "firewall_ssh_port")[0]
+    if int(ssh_client["port"]) != port:
+        raise FirewallError(
+            "Ansible reaches %s over SSH from %s on port %s, which these firewall rules would "
+            "close (SSH is allowed on port %s): set firewall_ssh_port to %s"
+            % (host, ssh_client["address"], ssh_client["port"], port, ssh_client["port"])
+        )
+    if not admin:
+        seen = ipaddress.ip_address(ssh_client["address"])
+        suggestion = ipaddress.ip_network(
+            "%s/%d" % (seen, 24 if seen.version == 4 else 64), strict=False
+        )
+        raise FirewallError(
+            "firewall_admin_networks is empty, so SSH to %s would be let in only from %s, the "
+            "address this run comes from: from a new address (another DHCP lease, a VPN, IPv6 "
+            "instead of IPv4) you would be locked out until someone goes to the console. Name "
+            "the networks you administer from, e.g. llm config set firewall_admin_networks "
+            "'[\"%s\"]' (the network around %s), and run again"
+            % (host, ssh_client["address"], suggestion, ssh_client["address"])
+        )
+    return [ssh_client["address"], *admin]
+
+
 def firewall_rules(
     services,
     host,
     groups,
     hostvars,
     ssh_port=22,
-    ssh_sources=(),
+    ssh_client=None,
+    admin_networks=(),
     extra_rules=(),
     address_overrides=None,
     container_interfaces=DEFAULT_CONTAINER_INTERFACES,
@@ -191,18 +226,19 @@ def firewall_rules(
 
     services: that host's llm_host_services; groups: the inventory's groups;
     hostvars: every host's variables (facts), for the clients' addresses;
-    ssh_sources: the controller's address and the admin networks;
+    ssh_client: {address, port} of Ansible's SSH session ({} or None without one);
+    admin_networks: firewall_admin_networks (see ssh_sources: the rules always let the
+    SSH session in, and never the SSH session alone);
     extra_rules: [{port, proto?, sources: 'any' | [...], comment?}] (firewall_extra_rules).
     A client host whose addresses cannot be told is an error naming the fix: a
     missing source would close a port the stack needs.
     """
     rules = _Rules()
     container_interfaces = tuple(container_interfaces or ())
-    ssh_sources = list(ssh_sources or [])
-    if ssh_sources:
+    sources = ssh_sources(host, ssh_client, admin_networks, ssh_port)
+    if sources:
         port, proto = _port(ssh_port, "firewall_ssh_port")
-        split_sources(ssh_sources, "SSH sources (firewall_admin_networks)")
-        rules.add(port, proto, "ssh", "ssh", ssh_sources)
+        rules.add(port, proto, "ssh", "ssh", sources)
 
     unresolved = {}
     for name, service in sorted((services or {}).items()):

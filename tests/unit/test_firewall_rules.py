@@ -83,7 +83,7 @@ def test_ollama_is_open_to_chat_and_gateway_hosts_only(fw):
 def test_all_in_one_host_opens_only_ssh_and_the_gateway(fw):
     groups = {"llm_ollama": ["box"], "llm_chat": ["box"], "llm_gateway": ["box"]}
     hostvars = {"box": facts(eth0=iface("10.1.1.1"))}
-    rules = fw.firewall_rules(SERVICES, "box", groups, hostvars, ssh_sources=["10.9.9.9"])
+    rules = fw.firewall_rules(SERVICES, "box", groups, hostvars, admin_networks=["10.9.9.9"])
     # Its own services reach each other over loopback and the container bridges.
     assert [(r["port"], r["kind"], r["sources"]) for r in rules] == [
         (22, "ssh", ["10.9.9.9"]),
@@ -113,7 +113,13 @@ def test_ssh_sources_merge_and_overlaps_collapse(fw):
         GROUPS,
         HOSTVARS,
         ssh_port="2222",
-        ssh_sources=["10.0.0.5", "10.0.0.0/8", "10.1.2.3/16", "2001:db8::1", "::ffff:192.168.1.4"],
+        admin_networks=[
+            "10.0.0.5",
+            "10.0.0.0/8",
+            "10.1.2.3/16",
+            "2001:db8::1",
+            "::ffff:192.168.1.4",
+        ],
     )
     (ssh,) = rules
     assert ssh["port"] == 2222 and ssh["kind"] == "ssh"
@@ -125,12 +131,64 @@ def test_ssh_sources_merge_and_overlaps_collapse(fw):
 
 
 def test_no_ssh_sources_means_no_ssh_rule(fw):
-    assert fw.firewall_rules({}, "gpu1", GROUPS, HOSTVARS, ssh_sources=[]) == []
+    assert fw.firewall_rules({}, "gpu1", GROUPS, HOSTVARS, admin_networks=[]) == []
+
+
+def test_over_ssh_without_an_admin_network_the_rules_are_refused_with_a_network_to_name(fw):
+    """Issue 18: SSH let in only from the address of the last run's controller locked the
+    admin out after a new DHCP lease, a VPN or an IPv4/IPv6 switch."""
+    client = {"address": "10.0.3.17", "port": 22}
+    with pytest.raises(fw.FirewallError, match="firewall_admin_networks is empty") as refused:
+        fw.firewall_rules({}, "gpu1", GROUPS, HOSTVARS, ssh_client=client)
+    assert "only from 10.0.3.17" in str(refused.value)
+    assert """firewall_admin_networks '["10.0.3.0/24"]'""" in str(refused.value)
+    six = {"address": "2001:db8:5:6::9", "port": 22}
+    with pytest.raises(fw.FirewallError, match=r'\["2001:db8:5:6::/64"\]'):
+        fw.firewall_rules({}, "gpu1", GROUPS, HOSTVARS, ssh_client=six)
+    # Named: the session and the networks, merged.
+    rules = fw.firewall_rules(
+        {}, "gpu1", GROUPS, HOSTVARS, ssh_client=client, admin_networks=["192.168.7.0/24"]
+    )
+    assert rules[0]["sources"] == ["10.0.3.17", "192.168.7.0/24"]
+
+
+def test_ansible_reaching_sshd_on_another_port_is_refused(fw):
+    client = {"address": "10.0.3.17", "port": 2222}
+    with pytest.raises(fw.FirewallError, match="set firewall_ssh_port to 2222"):
+        fw.firewall_rules(
+            {}, "gpu1", GROUPS, HOSTVARS, ssh_client=client, admin_networks=["10.0.3.0/24"]
+        )
+
+
+@pytest.mark.parametrize("client_port", [22, 2222])
+@pytest.mark.parametrize("ssh_port", [22, "2222"])
+@pytest.mark.parametrize(
+    "admin", [[], ["10.0.3.17"], ["10.0.0.0/8"], ["2001:db8::/32"], ["10.0.3.0/24", "10.0.3.17"]]
+)
+@pytest.mark.parametrize("address", ["10.0.3.17", "2001:db8::5", "::ffff:10.0.3.17"])
+def test_no_rules_come_out_that_shut_out_the_session_or_leave_it_the_only_way_in(
+    fw, address, admin, ssh_port, client_port
+):
+    """A lockout is impossible by the generator: whatever it is given, either it refuses,
+    or the rules let Ansible's own session in and name an admin network besides it."""
+    client = {"address": address, "port": client_port}
+    try:
+        rules = fw.firewall_rules(
+            SERVICES, "gw", GROUPS, HOSTVARS, ssh_port=ssh_port, ssh_client=client,
+            admin_networks=admin,
+        )  # fmt: skip
+    except fw.FirewallError as refused:
+        assert not admin or client_port != int(ssh_port), refused
+        return
+    assert fw.allows(rules, client_port, address)
+    (ssh,) = [rule for rule in rules if rule["kind"] == "ssh"]
+    assert admin and all(fw.allows(rules, client_port, a.split("/")[0]) for a in admin)
+    assert ssh["port"] == client_port
 
 
 def test_bad_admin_network_is_an_error(fw):
     with pytest.raises(fw.FirewallError, match=r"'10\.0\.0\.0/33' is not an IP address"):
-        fw.firewall_rules({}, "gpu1", GROUPS, HOSTVARS, ssh_sources=["10.0.0.0/33"])
+        fw.firewall_rules({}, "gpu1", GROUPS, HOSTVARS, admin_networks=["10.0.0.0/33"])
 
 
 def test_any_source_wins_when_two_services_share_a_port(fw):
@@ -233,7 +291,7 @@ def test_rich_rules_spelled_as_firewalld_lists_them(fw):
         "gpu1",
         GROUPS,
         HOSTVARS,
-        ssh_sources=["10.9.0.0/16"],
+        admin_networks=["10.9.0.0/16"],
     )
     assert fw.rich_rules(rules) == [
         'rule family="ipv4" source address="10.9.0.0/16" port port="22" protocol="tcp" accept',
@@ -252,7 +310,7 @@ def test_filters_turn_errors_into_filter_errors(filters):
     with pytest.raises(AnsibleFilterError, match="declares no clients"):
         filters["firewall_rules"]({"x": {"ports": [1]}}, "gpu1", GROUPS, HOSTVARS)
     rules = filters["firewall_rules"](
-        SERVICES, "gw", GROUPS, HOSTVARS, ssh_port=22, ssh_sources=["10.0.0.1"]
+        SERVICES, "gw", GROUPS, HOSTVARS, ssh_port=22, admin_networks=["10.0.0.1"]
     )
     assert filters["firewall_allows"](rules, 22, "10.0.0.1")
     assert not filters["firewall_allows"](rules, 22, "10.0.0.2")
