@@ -51,6 +51,7 @@ def test_tuning_reaches_ollama_with_cpu_defaults(host):
     assert env["OLLAMA_NUM_PARALLEL"] == "1"  # no GPU: one request at a time
     assert env["OLLAMA_FLASH_ATTENTION"] == "0"
     assert env["OLLAMA_MODELS"] == "/root/.ollama/models"
+    assert env["OLLAMA_NO_CLOUD"] == "1"  # no ollama.com account, web search or :cloud models
 
 
 def test_no_gpu_reservation_on_a_cpu_host(host):

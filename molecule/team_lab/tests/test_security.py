@@ -186,6 +186,22 @@ def test_the_api_wants_a_valid_key_and_refuses_model_changes(secured):
                "/api/pull/")  # fmt: skip
     for path in refused:
         assert api(path, key=secured["alice"], method="POST", body={"model": "x"})[0] == 403, path
+    # Issue 18: only inference and listing are open, so Ollama's cloud routes (its account,
+    # web search) and any route a later Ollama adds are closed without being named.
+    assert api("/ollama/api/ps", key=secured["alice"])[0] == 200
+    assert api("/ollama/", key=secured["alice"]) == (200, b"Ollama is running")
+    closed = (("POST", "/ollama/api/me"), ("POST", "/ollama/api/signout"),
+              ("DELETE", "/ollama/api/user/keys/abc"),
+              ("POST", "/ollama/api/experimental/web_search"),
+              ("POST", "/ollama/api/experimental/web_fetch"), ("GET", "/ollama/api/a-new-route"),
+              ("GET", "/ollama/v1/models/../../api/pull"),
+              ("POST", "/ollama/api/chat/x"))  # fmt: skip
+    for method, path in closed:
+        assert api(path, key=secured["alice"], method=method, body={"model": "x"})[0] == 403, path
+    # The key's name is in the log of a refused request too.
+    logged = llm("logs", "gateway", "--tail", "40").stdout
+    assert any("/api/signout" in line and " 403 " in line and "{alice}" in line
+               for line in logged.splitlines()), logged[-3000:]  # fmt: skip
     listed = llm_here("keys", "list", "--json")
     assert list(json.loads(listed.stdout)) == ["alice"]
     assert secured["alice"] not in listed.stdout + (STACK / "api-keys.yml").read_text()
