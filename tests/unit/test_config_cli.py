@@ -32,6 +32,19 @@ def stack(tmp_path):
     return target
 
 
+@pytest.fixture
+def nowhere(tmp_path):
+    """An inventory whose one host cannot be reached (TEST-NET-1, RFC 5737): a purge that
+    got past the checks must fail there, never act on this machine (issue 17's test on
+    the old code ran it against localhost as root, and deleted /etc)."""
+    path = tmp_path / "nowhere.ini"
+    path.write_text(
+        "[llm_ollama]\nghost ansible_host=192.0.2.1 ansible_connection=ssh"
+        " ansible_ssh_common_args='-o ConnectTimeout=1'\n[llm_chat]\nghost\n"
+    )
+    return str(path)
+
+
 def test_set_keeps_comments_and_other_settings(stack):
     before = (stack / "config.yml").read_text()
     result = llm("config", "set", "ollama_models", "[llama3.2, 'qwen2.5:7b']", "--dir", str(stack))
@@ -110,11 +123,13 @@ def test_set_takes_a_string_setting_as_the_text_given(stack):
         ("ollama_models: 42\n", "ollama_models: 42 is not a list"),
     ],
 )
-def test_a_bad_setting_written_by_hand_stops_every_command_before_ansible(stack, line, message):
+def test_a_bad_setting_written_by_hand_stops_every_command_before_ansible(
+    stack, line, message, nowhere
+):
     with (stack / "config.yml").open("a") as handle:
         handle.write(line)
     assert message in llm("config", "validate", "--dir", str(stack)).stderr
-    result = llm("uninstall", "--purge", "--yes", "--dir", str(stack))
+    result = llm("uninstall", "--purge", "--yes", "--dir", str(stack), "-i", nowhere)
     assert result.returncode == 2, result.stdout + result.stderr
     assert message in result.stderr and "Traceback" not in result.stderr
     assert not (stack / "runs" / "artifacts").exists()
@@ -129,8 +144,8 @@ def test_a_bad_setting_written_by_hand_stops_every_command_before_ansible(stack,
         ("mongodb_root_password=x", "-e mongodb_root_password: a secret is never passed"),
     ],
 )
-def test_a_bad_extra_var_is_refused_before_ansible(stack, extra, message):
-    result = llm("uninstall", "--purge", "--yes", "-e", extra, "--dir", str(stack))
+def test_a_bad_extra_var_is_refused_before_ansible(stack, extra, message, nowhere):
+    result = llm("uninstall", "--purge", "--yes", "-e", extra, "--dir", str(stack), "-i", nowhere)
     assert result.returncode == 2, result.stdout + result.stderr
     assert message in result.stderr and "Traceback" not in result.stderr
 
