@@ -106,12 +106,24 @@ def record(
         _clear(changes, done)
     elif change:
         _clear(changes, done, only=change)
+        # A model removed from a host no longer waits there to be added, and the reverse.
+        undone = _opposite(change)
+        if undone:
+            _clear(changes, done, only=undone)
     if playbook == "install" and whole:
         for other in INSTALL_FINISHES:
             _clear(data.setdefault(other, {}), done)
     if change and failed:
         changes[change] = sorted(set(changes.get(change, [])) | set(failed))
     _save(runs, data)
+
+
+def _opposite(change: str) -> str | None:
+    """'models add X' <-> 'models remove X' (the same models, in the same order)."""
+    for this, that in (("models add ", "models remove "), ("models remove ", "models add ")):
+        if change.startswith(this):
+            return that + change[len(this) :]
+    return None
 
 
 def lacking(runs: Path, playbook: str) -> dict[str, list[str]]:
@@ -129,7 +141,7 @@ def summary(playbook: str, change: str, failed: list[str], succeeded: list[str])
         return None
     done = ", ".join(succeeded) if succeeded else "no host"
     return (
-        f"{change}: done on {done}; NOT on {', '.join(failed)}, which still lack it "
+        f"{change}: done on {done}; NOT on {', '.join(failed)}, which may lack it "
         f"(recorded in runs/{RECORD}): {FINISH.get(playbook, 'repeat it')}"
     )
 

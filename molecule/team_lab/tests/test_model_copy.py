@@ -147,7 +147,8 @@ def test_one_download_for_the_room_in_rounds_and_the_interrupted_copy_resumes(ro
     again = llm("models", "add", MODEL)
     assert again.returncode == 0 and "already present" in again.stdout
     assert upstream("/standin/stats")["blob_bytes"] == size
-    assert seed_bytes("gpu-01") == size - have + 3 * (size + config) + config  # nothing again
+    hub_sent = (size - have + config) + 2 * (size + config)  # to gpu-02, gpu-03 and gpu-05
+    assert seed_bytes("gpu-01") == hub_sent  # nothing sent again
 
 
 def test_a_corrupt_blob_is_found_and_copied_again(room):
@@ -255,15 +256,17 @@ def test_a_pc_switched_off_mid_copy_leaves_its_receiver_to_the_hub():
     )  # fmt: skip
     try:
         received = 0
-        for _ in range(600):  # until gpu-04 has a few MiB of the model (a minute at most)
+        for _ in range(600):  # until gpu-04 has a few MiB of the model
             part = sh("gpu-04", f"cat {progress} 2>/dev/null || true")
             received = json.loads(part)["Completed"] if part.strip() else 0
             if received >= 3 * 1024 * 1024 or run.poll() is not None:
                 break
             time.sleep(0.1)
         assert run.poll() is None and received < blob_size, "the copy to gpu-04 was not caught"
+        # The stand-in, as Ollama, never gives up on a silent source by itself: without the
+        # stack's stall check this run would not end.
         with off("gpu-02"):
-            out, err = run.communicate(timeout=300)
+            out, err = run.communicate(timeout=240)
         said = out + err
         for host in OLLAMA_HOSTS:
             assert has(host, name, "7b"), (host, said[-3000:])

@@ -88,9 +88,8 @@ Every OLLAMA_* variable the server was started with is reported by
 GET /standin/env so tests can check the configuration reached the process.
 It does NOT run a model, use a GPU, or stream tool calls or thinking; it
 downloads parts one after another (Ollama runs up to 16 at once), does not
-retry a failed or stalled part (Ollama retries a part stalled 30 s without end:
-the stand-in fails when its socket's 30 s timeout ends the read), and does not
-authenticate to a registry.
+retry a failed part (a stalled one it waits on without end, as Ollama, which
+retries it without end, comes to), and does not authenticate to a registry.
 """
 
 import contextlib
@@ -274,7 +273,7 @@ def go_error(method, url, err):
     return f'{method.capitalize()} "{url}": {reason}'
 
 
-def http_request(method, url, headers=None, follow=True, read_body=True):
+def http_request(method, url, headers=None, follow=True, read_body=True, timeout=30):
     """One request with redirects handled as Go's client does: follow=True
     follows every redirect (makeRequestWithRetry), follow="same-host" stops at
     the first one to another host (download.go's CheckRedirect). Returns
@@ -284,7 +283,7 @@ def http_request(method, url, headers=None, follow=True, read_body=True):
         conn_cls = (
             http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
         )
-        conn = conn_cls(parts.hostname, parts.port, timeout=30)
+        conn = conn_cls(parts.hostname, parts.port, timeout=timeout)
         path = parts.path + ("?" + parts.query if parts.query else "")
         try:
             conn.request(method, path, headers={"User-Agent": user_agent()} | (headers or {}))
@@ -373,11 +372,15 @@ def download_blob(base, namespace, model, digest, emit):
             stop = part["Offset"] + part["Size"]
             if start >= stop:
                 continue
+            # No timeout on a part, as Ollama (http.DefaultClient) has none: it retries a
+            # part stalled for 30 s without end, so a silent source holds the pull until
+            # its client goes away.
             status, resp, _, _ = http_request(
                 "GET",
                 direct,
                 {"Range": f"bytes={start}-{stop - 1}", "User-Agent": "Go-http-client/1.1"},
                 read_body=False,
+                timeout=None,
             )
             if status not in (200, 206):
                 resp.close()
@@ -434,7 +437,8 @@ def download_blob(base, namespace, model, digest, emit):
 def read_part(resp, want, chunks, stop):
     """Read one part's bytes into `chunks` (a chunk, b"" at the end, or the error), so the
     pull reports progress every 60 ms even while its source sends nothing, as Ollama's
-    Blob.Wait does. A source gone silent ends in the socket's 30 s timeout."""
+    Blob.Wait does. A source gone silent keeps it waiting (no timeout, see download_blob)
+    until abort() ends the read."""
     try:
         while want > 0 and not stop.is_set():
             chunk = resp.read1(min(64 * 1024, want))  # what came, as io.CopyN writes it
