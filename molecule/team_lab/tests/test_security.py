@@ -171,6 +171,24 @@ def test_ollama_answers_the_gateway_and_the_chat_host_only(secured):
         assert in_host("outside", "curl", "-fsS", "-m", "3", url).returncode != 0, url
 
 
+def test_a_container_is_not_reached_by_routing_its_subnet_through_the_host(secured):
+    """Issue 18: a LAN machine that routes the container subnet via a stack host reached
+    Ollama's container directly (no key, past the loopback bind: Docker 26 lets it in)."""
+    fmt = "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}"
+    container = in_host("gpu-01", "docker", "inspect", "-f", fmt, "llm-ollama", check=True)
+    target = container.stdout.strip()
+    subnet = ".".join(target.split(".")[:3]) + ".0/24"
+    direct = f"http://{target}:11434/api/version"
+    assert in_host("gpu-01", "curl", "-fsS", "-m", "5", direct).returncode == 0  # it serves
+    in_host("outside", "ip", "route", "replace", subnet, "via", address("gpu-01"), check=True)
+    try:
+        assert in_host("outside", "curl", "-fsS", "-m", "3", direct).returncode != 0, direct
+    finally:
+        in_host("outside", "ip", "route", "del", subnet)
+    dropped = in_host("gpu-01", "nft", "list", "chain", "inet", "llm_stack", "forward").stdout
+    assert re.search(r"packets [1-9]\d* bytes \d+ drop comment \"routed to a container", dropped)
+
+
 def test_the_api_wants_a_valid_key_and_refuses_model_changes(secured):
     assert api("/ollama/api/tags")[0] == 401
     assert api("/ollama/api/tags", key="llmk_not-a-real-key")[0] == 401
