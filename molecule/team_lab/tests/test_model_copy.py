@@ -46,7 +46,8 @@ def upstream(path: str, body: dict | None = None) -> dict:
 
 
 def spec(name: str) -> dict:
-    return upstream("/standin/models")[f"library/{name}:latest"]
+    """The registry's spec of a model: its size and its blobs' digests."""
+    return upstream("/standin/models")[f"library/{name}" + ("" if ":" in name else ":latest")]
 
 
 def manifest(host: str, name: str = MODEL) -> str:
@@ -231,7 +232,7 @@ def test_the_room_goes_on_with_the_hub_or_a_pc_off_and_the_next_run_finishes():
         assert has("gpu-02", name, tag)
         assert "NOT on gpu-01" in finished.stderr and "waits for the hub" not in finished.stdout
         # From the first PC that has it, not from the hub, nor from upstream.
-        assert seed_bytes("gpu-03", name, to="gpu-02") > 0
+        assert seed_bytes("gpu-03", model, to="gpu-02") > 0
         assert upstream("/standin/stats")["blob_bytes"] == fetched
     finally:
         assert llm("models", "remove", model, "--yes").returncode == 0
