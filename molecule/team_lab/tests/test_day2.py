@@ -15,9 +15,9 @@ REPO = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
 STACK = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "stack"
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 # The lab's Ollama hosts (molecule.yml): gpu-01 the hub, gpu-02 with overridden places
-# and ports and a second model, and three light ones with the defaults.
-LIGHT = ("gpu-03", "gpu-04", "gpu-05")
-OLLAMA_HOSTS = ("gpu-01", "gpu-02", *LIGHT)
+# and ports and a second model. Three light ones (gpu-03 to gpu-05, the defaults) are in
+# no stack group: only the model copy's tests install and use them (test_model_copy.py).
+OLLAMA_HOSTS = ("gpu-01", "gpu-02")
 
 
 def llm_argv(*args: str, inventory: str = INVENTORY) -> list[str]:
@@ -52,11 +52,10 @@ def test_status_reports_every_host_service_and_model():
     assert report["gpu-02"]["services"]["ollama"]["url"].endswith(":11500")  # ollama_port
     assert report["chat"]["models"] is None  # no Ollama on the chat host
     for gpu in OLLAMA_HOSTS:
-        # Five Ollama hosts: each runs the seed others copy models from (docs/models.md).
+        # Each Ollama host runs the seed others copy models from (docs/models.md).
         assert set(report[gpu]["services"]) == {"ollama", "model_seed"}
         assert report[gpu]["services"]["ollama"]["url"].startswith("http://")
-    for gpu in ("gpu-01", *LIGHT):
-        assert [m["name"] for m in report[gpu]["models"]] == ["qwen2.5:0.5b"]
+    assert [m["name"] for m in report["gpu-01"]["models"]] == ["qwen2.5:0.5b"]
     assert {m["name"] for m in report["gpu-02"]["models"]} == {"qwen2.5:0.5b", "llama3.2:latest"}
     assert all(m["size"] > 0 for m in report["gpu-02"]["models"])
 
@@ -128,8 +127,7 @@ def models() -> dict[str, dict[str, int]]:
 def test_models_list_is_a_matrix_of_hosts():
     listed = models()
     assert set(listed) == set(OLLAMA_HOSTS)  # Ollama hosts only, not the chat host
-    for gpu in ("gpu-01", *LIGHT):
-        assert set(listed[gpu]) == {"qwen2.5:0.5b"}
+    assert set(listed["gpu-01"]) == {"qwen2.5:0.5b"}
     assert set(listed["gpu-02"]) == {"qwen2.5:0.5b", "llama3.2:latest"}
     assert all(size > 0 for host in listed.values() for size in host.values())
     table = llm("models", "list")

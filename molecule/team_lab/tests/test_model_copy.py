@@ -6,6 +6,10 @@ from gpu-01, then gpu-03 from gpu-01 and gpu-04 from gpu-02, then gpu-05 from gp
 (local_llm.stack.fanout_rounds). The fake registry converge.yml started counts what
 comes "from the internet". Each model added is removed at the end, so the lab is left
 as it was found.
+
+gpu-03 to gpu-05 are light hosts in no stack group of the lab's inventory, so the other
+test files' runs do not pay for them: this file installs them once, through an inventory
+of its own that adds them to the lab's Ollama hosts (the room).
 """
 
 from __future__ import annotations
@@ -17,16 +21,25 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
-from test_day2 import OLLAMA_HOSTS, REPO, llm, llm_argv
+from test_day2 import INVENTORY, OLLAMA_HOSTS, REPO, STACK, llm, llm_argv
 
+LIGHT = ("gpu-03", "gpu-04", "gpu-05")
+ROOM = (*OLLAMA_HOSTS, *LIGHT)
+ROOM_INVENTORY = STACK.parent / "room-inventory"
 UPSTREAM = f"http://172.17.0.1:{os.environ.get('LLM_TEST_MODEL_REGISTRY_PORT', '5055')}"
 # gpu-02 overrides ollama_dir (molecule.yml); the others keep the default.
-OLLAMA_DIR = {host: "/opt/llm-stack/ollama" for host in OLLAMA_HOSTS} | {"gpu-02": "/srv/ollama"}
+OLLAMA_DIR = {host: "/opt/llm-stack/ollama" for host in ROOM} | {"gpu-02": "/srv/ollama"}
 MODELS = {host: f"{path}/models" for host, path in OLLAMA_DIR.items()}
 SEED_LOG = {host: f"{path}/seed/access.log" for host, path in OLLAMA_DIR.items()}
 MODEL = "tinyllama"
+
+
+def in_room(*args: str) -> subprocess.CompletedProcess:
+    """`llm` on the room's five Ollama hosts."""
+    return llm(*args, inventory=str(ROOM_INVENTORY))
 
 
 def sh(host: str, script: str, check: bool = True) -> str:
@@ -95,12 +108,32 @@ def upstream_range(name: str, digest: str, length: int) -> bytes:
         return r.read()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def room_of_five() -> None:
+    """The room's inventory: the lab's own (its file and variables, linked) and a file that
+    adds the light hosts to llm_ollama after gpu-01 and gpu-02 (so gpu-01 stays the hub).
+    Installing them copies the lab's model from the room: nothing from upstream."""
+    ROOM_INVENTORY.mkdir(exist_ok=True)
+    lab = Path(INVENTORY).parent
+    for name in ("ansible_inventory.yml", "group_vars", "host_vars"):
+        link = ROOM_INVENTORY / name
+        if not link.is_symlink():
+            link.symlink_to(lab / name)
+    light = "\n".join(f"    {host}:" for host in LIGHT)
+    (ROOM_INVENTORY / "room.yml").write_text(f"llm_ollama:\n  hosts:\n{light}\n")
+    before = upstream("/standin/stats")["blob_bytes"]
+    installed = in_room("install", "--limit", ",".join(LIGHT))
+    assert installed.returncode == 0, installed.stdout[-3000:] + installed.stderr
+    assert all(has(host, "qwen2.5", "0.5b") for host in LIGHT)
+    assert upstream("/standin/stats")["blob_bytes"] == before
+
+
 @pytest.fixture(scope="module")
-def room():
+def room(room_of_five):
     """tinyllama on no host, an interrupted copy of its largest blob left on gpu-02 (what
     Ollama leaves: the data so far and its part's progress), the counters at zero. Both
     models this file adds are removed at the end."""
-    assert not any(manifest(host) for host in OLLAMA_HOSTS)
+    assert not any(manifest(host) for host in ROOM)
     # No download another test stopped half-way (they resume, as in Ollama), no blob of
     # the model left without its manifest: the counts below start from nothing.
     blobs = " ".join(d.replace(":", "-") + "*" for d in spec(MODEL)["blobs"])
@@ -120,17 +153,17 @@ def room():
         sh(host, f": > {SEED_LOG[host]}")
     upstream("/standin/reset", {})
     yield digest, size, have
-    assert llm("models", "remove", MODEL, "newer-model", "--yes").returncode == 0
+    assert in_room("models", "remove", MODEL, "newer-model", "--yes").returncode == 0
 
 
 def test_one_download_for_the_room_in_rounds_and_the_interrupted_copy_resumes(room):
     digest, blob_size, have = room
-    added = llm("models", "add", MODEL)
+    added = in_room("models", "add", MODEL)
     assert added.returncode == 0, added.stdout + added.stderr
     size = spec(MODEL)["size"]
     assert upstream("/standin/stats")["blob_bytes"] == size  # once, not once per host
     assert manifest("gpu-01")
-    assert all(manifest(host) == manifest("gpu-01") for host in OLLAMA_HOSTS)  # same digests
+    assert all(manifest(host) == manifest("gpu-01") for host in ROOM)  # same digests
     # Each host's copy (the config blob twice: the minimum-version check reads it first)
     # came from the host the copy tree paired it with.
     config = json.loads(manifest("gpu-01"))["config"]["size"]
@@ -145,7 +178,7 @@ def test_one_download_for_the_room_in_rounds_and_the_interrupted_copy_resumes(ro
     assert seed_bytes("gpu-01", to="gpu-04") == seed_bytes("gpu-02", to="gpu-03") == 0
     assert not any(seed_bytes(host) for host in ("gpu-03", "gpu-04", "gpu-05"))
 
-    again = llm("models", "add", MODEL)
+    again = in_room("models", "add", MODEL)
     assert again.returncode == 0 and "already present" in again.stdout
     assert upstream("/standin/stats")["blob_bytes"] == size
     hub_sent = (size - have + config) + 2 * (size + config)  # to gpu-02, gpu-03 and gpu-05
@@ -157,7 +190,7 @@ def test_a_corrupt_blob_is_found_and_copied_again(room):
     blob = f"{MODELS['gpu-02']}/blobs/{digest.replace(':', '-')}"
     sh("gpu-02", f"printf 'XX' | dd of={blob} bs=1 seek=100 conv=notrunc 2>/dev/null")
     before = seed_bytes("gpu-01")
-    synced = llm("models", "add", MODEL, "--limit", "gpu-02")
+    synced = in_room("models", "add", MODEL, "--limit", "gpu-02")
     assert synced.returncode == 0, synced.stdout + synced.stderr
     config = json.loads(manifest("gpu-01"))["config"]["size"]
     assert seed_bytes("gpu-01") - before == size + config  # that blob only (and the check's read)
@@ -170,7 +203,7 @@ def test_a_model_needing_a_newer_ollama_is_not_copied_to_an_older_one(room):
     the hub have the model; the copy to gpu-02 is refused by the stack's own check (a
     local copy has no registry to refuse it), with the versions and the way out."""
     upstream("/standin/reset", {})
-    result = llm("models", "add", "newer-model")
+    result = in_room("models", "add", "newer-model")
     assert result.returncode != 0
     assert manifest("gpu-01", "newer-model") and not manifest("gpu-02", "newer-model")
     assert "requires Ollama 0.41.0 or newer" in result.stdout, result.stdout
@@ -198,12 +231,12 @@ def test_the_room_goes_on_with_the_hub_or_a_pc_off_and_the_next_run_finishes():
     name, tag = "llama3.2", "1b"
     model = f"{name}:{tag}"
     size = upstream("/standin/models")[f"library/{name}:{tag}"]["size"]
-    pcs = [host for host in OLLAMA_HOSTS if host != "gpu-01"]
-    assert not any(has(host, name, tag) for host in OLLAMA_HOSTS)
+    pcs = [host for host in ROOM if host != "gpu-01"]
+    assert not any(has(host, name, tag) for host in ROOM)
     upstream("/standin/reset", {})
     try:
         with off("gpu-01"):
-            hub_off = llm("models", "add", model)
+            hub_off = in_room("models", "add", model)
         said = hub_off.stdout + hub_off.stderr
         assert hub_off.returncode == 1, said
         assert "gpu-01: unreachable" in said
@@ -213,7 +246,7 @@ def test_the_room_goes_on_with_the_hub_or_a_pc_off_and_the_next_run_finishes():
         assert not any(has(pc, name, tag) for pc in pcs)
 
         with off("gpu-02"):
-            pc_off = llm("models", "add", model)
+            pc_off = in_room("models", "add", model)
         assert pc_off.returncode == 1, pc_off.stdout + pc_off.stderr
         assert f"models add {model}: done on gpu-01, gpu-03, gpu-04, gpu-05; NOT on gpu-02" in (
             pc_off.stderr
@@ -221,13 +254,13 @@ def test_the_room_goes_on_with_the_hub_or_a_pc_off_and_the_next_run_finishes():
         # At most the model once (a blob an earlier test left on the hub is not fetched).
         fetched = upstream("/standin/stats")["blob_bytes"]
         assert 0 < fetched <= size
-        assert all(has(host, name, tag) for host in OLLAMA_HOSTS if host != "gpu-02")
+        assert all(has(host, name, tag) for host in ROOM if host != "gpu-02")
         assert not has("gpu-02", name, tag)
 
-        for host in OLLAMA_HOSTS:
+        for host in ROOM:
             sh(host, f": > {SEED_LOG[host]}")
         with off("gpu-01"):
-            finished = llm("models", "add", model)
+            finished = in_room("models", "add", model)
         assert finished.returncode == 1, finished.stdout + finished.stderr  # the hub is off
         assert has("gpu-02", name, tag)
         assert "NOT on gpu-01" in finished.stderr and "waits for the hub" not in finished.stdout
@@ -235,7 +268,7 @@ def test_the_room_goes_on_with_the_hub_or_a_pc_off_and_the_next_run_finishes():
         assert seed_bytes("gpu-03", model, to="gpu-02") > 0
         assert upstream("/standin/stats")["blob_bytes"] == fetched
     finally:
-        assert llm("models", "remove", model, "--yes").returncode == 0
+        assert in_room("models", "remove", model, "--yes").returncode == 0
 
 
 def test_a_pc_switched_off_mid_copy_leaves_its_receiver_to_the_hub():
@@ -248,11 +281,12 @@ def test_a_pc_switched_off_mid_copy_leaves_its_receiver_to_the_hub():
     listed = upstream("/standin/models")[f"library/{model}"]
     digest, blob_size = max(listed["blobs"].items(), key=lambda item: item[1])
     progress = f"{MODELS['gpu-04']}/blobs/{digest.replace(':', '-')}-partial-0"
-    for host in OLLAMA_HOSTS:
+    for host in ROOM:
         sh(host, f": > {SEED_LOG[host]}")
     upstream("/standin/reset", {})
     run = subprocess.Popen(
-        llm_argv("models", "add", model, "-e", "ollama_copy_stall_timeout=3"),
+        llm_argv("models", "add", model, "-e", "ollama_copy_stall_timeout=3",
+                 inventory=str(ROOM_INVENTORY)),
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
@@ -269,7 +303,7 @@ def test_a_pc_switched_off_mid_copy_leaves_its_receiver_to_the_hub():
         with off("gpu-02"):
             out, err = run.communicate(timeout=240)
         said = out + err
-        for host in OLLAMA_HOSTS:
+        for host in ROOM:
             assert has(host, name, "7b"), (host, said[-3000:])
         assert upstream("/standin/stats")["blob_bytes"] == listed["size"]  # once
         # gpu-04 took the rest from the hub, with a Range request from where it had got to.
@@ -279,4 +313,4 @@ def test_a_pc_switched_off_mid_copy_leaves_its_receiver_to_the_hub():
     finally:
         if run.poll() is None:
             run.kill()
-        assert llm("models", "remove", model, "--yes").returncode == 0
+        assert in_room("models", "remove", model, "--yes").returncode == 0

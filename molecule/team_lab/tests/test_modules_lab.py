@@ -18,5 +18,5 @@ def test_modules_list_says_where_core_is_installed():
     assert result.returncode == 0, result.stdout + result.stderr
     rows = {row["module"]: row for row in json.loads(result.stdout)}
     assert rows["core"]["installed_on"] == ["chat", *OLLAMA_HOSTS]
-    assert rows["core"]["groups"] == {"llm_ollama": 5, "llm_chat": 1}
+    assert rows["core"]["groups"] == {"llm_ollama": 2, "llm_chat": 1}
     assert rows["security"]["state"] == "disabled" and not rows["security"]["installed_on"]
