@@ -40,6 +40,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cli import collection
 from cli.errors import EXIT_USAGE, LlmError
 
 # LibreChat api/strategies/validators.js: parseInt(process.env.MIN_PASSWORD_LENGTH, 10) || 8
@@ -50,11 +51,6 @@ USERNAME_LENGTH = (2, 80)  # validators.js usernameSchema: .min(2).max(80)
 
 # validators.js injectionPatternsRegex, verbatim (flags: i).
 _INJECTION = re.compile(r"('|--|\$ne|\$gt|\$lt|\$or|\{|\}|\*|;|<|>|/|=)", re.IGNORECASE)
-# zod 3 z.string().email() (zod v3 types.ts emailRegex), verbatim (flags: i).
-_EMAIL = re.compile(
-    r"^(?!\.)(?!.*\.\.)([A-Z0-9_'+\-\.]*)[A-Z0-9_+-]@([A-Z0-9][A-Z0-9\-]*\.)+[A-Z]{2,}$",
-    re.IGNORECASE,
-)
 # validators.js allowedCharactersRegex lists \p{Script=...} classes, which Python's re
 # lacks. Every ASCII character is Script=Latin or Script=Common, so ASCII is exact; other
 # characters are judged by their Unicode name (the scripts below) or, for Common, by
@@ -165,7 +161,7 @@ def name_problem(name: str) -> str | None:
 
 
 def email_problem(email: str) -> str | None:
-    if not _EMAIL.fullmatch(email):
+    if not collection.module_utils("settings").EMAIL.fullmatch(email):
         return f"email {email!r} is not a valid address (like alice@school.example)"
     return None
 

@@ -19,6 +19,7 @@ import yaml
 
 from cli import vault
 from cli.errors import LlmError
+from cli.passwords import easy_password
 
 FILE_MODE = 0o600
 # The gateway tells an API key from LibreChat's own session tokens by this prefix.
@@ -58,6 +59,12 @@ SPECS: tuple[SecretSpec, ...] = (
         lambda: API_KEY_PREFIX + _urlsafe(32)(),
     ),
     SecretSpec("gateway_stats_password", "the gateway's statistics page password", _urlsafe(24)),
+    # Typed by a person at the log-in: easy to read (no look-alike characters).
+    SecretSpec(
+        "librechat_admin_password",
+        "LibreChat administrator's first password (librechat_admin_email)",
+        lambda: easy_password(16),
+    ),
 )
 
 
@@ -159,10 +166,27 @@ ROTATION = {
 }
 
 
+# Secrets a rotation cannot change where they are used: (what is wrong, what to do).
+NOT_ROTATED = {
+    "librechat_admin_password": (
+        "librechat_admin_password is only the administrator's first password: LibreChat "
+        "keeps the account's own, which a new value here would not change",
+        "change it in LibreChat (Settings, Account), or give the account a new one with "
+        "LibreChat's reset-password script",
+    ),
+}
+
+
+def spec(name: str) -> SecretSpec:
+    """The secret called name; an unknown name is an error that lists them."""
+    found = next((s for s in SPECS if s.name == name), None)
+    if found is None:
+        raise LlmError(f"unknown secret {name!r}", f"secrets: {', '.join(s.name for s in SPECS)}")
+    return found
+
+
 def rotate(path: Path, name: str) -> None:
     """Replace one secret with a new value (the file stays 0600)."""
-    spec = next((s for s in SPECS if s.name == name), None)
-    if spec is None:
-        raise LlmError(f"unknown secret {name!r}", f"secrets: {', '.join(s.name for s in SPECS)}")
+    spec_ = spec(name)
     current = load(path)
-    _write(path, {**current, name: spec.generate()})
+    _write(path, {**current, name: spec_.generate()})

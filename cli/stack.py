@@ -50,8 +50,11 @@ llm_stack_root: /opt/llm-stack
 ollama_models:
   - llama3.2
 
-# Sign-up on the chat; switch off once the accounts exist.
-librechat_allow_registration: true
+# Sign-up on the chat: off, so only the accounts llm makes can log in (the install makes
+# the administrator, librechat_admin_email; students: `llm users import`). Switch it on
+# only where everyone who can reach the chat may use the GPUs.
+librechat_allow_registration: false
+librechat_admin_email: admin@llm-stack.local
 
 # A lab's own registry mirror for every image (offline labs), e.g.:
 # llm_registry: registry.lab.lan:5000

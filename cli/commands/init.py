@@ -31,4 +31,9 @@ def init(stack_dir: Path | None) -> int:
     else:
         click.echo(f"  kept the existing secrets in {stack.secrets.name}")
     click.echo("next: 'llm install' (add '--check' to only look)")
+    if "librechat_admin_password" in generated:
+        click.echo(
+            "  then log in to LibreChat as the administrator (librechat_admin_email in "
+            "config.yml); its first password: 'llm secrets list --show librechat_admin_password'"
+        )
     return 0

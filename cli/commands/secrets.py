@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from cli import inventory, prompts, runner, secretstore, vault
-from cli.errors import EXIT_OK
+from cli.errors import EXIT_OK, LlmError
 from cli.options import ansible_options, collect_ansible_options, refuse_check, stack_dir_option
 from cli.stack import StackDir, resolve_dir
 
@@ -21,12 +21,14 @@ def secrets() -> None:
 
 @secrets.command(name="list")
 @stack_dir_option
+@click.argument("names", nargs=-1, metavar="[NAME]...")
 @click.option("--show", is_flag=True, help="Also print the values (careful: your terminal).")
-def list_secrets(stack_dir: Path | None, show: bool) -> int:
-    """Name, purpose and whether each secret is set; values only with --show."""
+def list_secrets(stack_dir: Path | None, names: tuple[str, ...], show: bool) -> int:
+    """Name, purpose and whether each secret is set (or only NAME...); values only with --show."""
     stack = StackDir(resolve_dir(stack_dir)).require()
+    specs = [secretstore.spec(name) for name in names] if names else list(secretstore.SPECS)
     current = secretstore.load(stack.secrets)
-    for spec in secretstore.SPECS:
+    for spec in specs:
         value = current.get(spec.name)
         shown = value if (show and value) else ("set" if value else "MISSING")
         click.echo(f"{spec.name:30} {shown:10}  {spec.describe}")
@@ -60,9 +62,10 @@ def rotate(stack_dir: Path | None, names: tuple[str, ...], yes: bool, **ansible_
     stack = StackDir(resolve_dir(stack_dir)).require()
     inventory_path = inventory.resolve(opts.inventory, stack.inventory)
     unique = list(dict.fromkeys(names))
-    unknown = [name for name in unique if name not in secretstore.ROTATION]
-    if unknown:
-        secretstore.rotate(stack.secrets, unknown[0])  # unknown: raises, naming the secrets
+    for name in unique:
+        secretstore.spec(name)  # an unknown name: raises, naming the secrets
+        if name not in secretstore.ROTATION:
+            raise LlmError(*secretstore.NOT_ROTATED[name])
     # The gateway's secrets also live on the gateways (LibreChat holds its key too).
     gateway = any(name.startswith("gateway_") for name in unique)
     limit = opts.limit or ("llm_chat:llm_gateway" if gateway else "llm_chat")

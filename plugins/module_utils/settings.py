@@ -152,6 +152,12 @@ def directory_problem(path, setting=True):
 
 
 # host[:port][/path] of an image registry, as Docker takes it in an image name.
+# LibreChat's own check of a log-in (zod 3 z.string().email(), types.ts emailRegex,
+# verbatim; flags: i). The roster's addresses are checked by it too (cli/roster.py).
+EMAIL = re.compile(
+    r"^(?!\.)(?!.*\.\.)([A-Z0-9_'+\-\.]*)[A-Z0-9_+-]@([A-Z0-9][A-Z0-9\-]*\.)+[A-Z]{2,}$",
+    re.IGNORECASE,
+)
 _REGISTRY = re.compile(
     r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,252}[A-Za-z0-9])?(:[0-9]{1,5})?(/[a-z0-9]+([._-][a-z0-9]+)*){0,8}$"
 )
@@ -259,6 +265,11 @@ def check(name, value, spec, text_scalars=False, model_name_ok=None):
         return "%s: %s is not a number of seconds (1 to a week)" % (name, _show(value))
     if name.endswith("_registry") and kind == "str" and not _REGISTRY.match(typed):
         return "%s: %s is not a registry address (host[:port][/path], e.g. 10.0.0.5:5000)" % (
+            name,
+            _show(value),
+        )
+    if name.endswith("_email") and kind == "str" and typed and not EMAIL.match(typed):
+        return "%s: %s is not an email address LibreChat takes (like admin@school.example)" % (
             name,
             _show(value),
         )

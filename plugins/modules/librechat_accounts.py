@@ -65,6 +65,13 @@ options:
     description: Username to the balance (credits) to set, for accounts that exist or are made now.
     type: dict
     default: {}
+  only_if_empty:
+    description:
+      - With C(sync), make the accounts only on a LibreChat that has none yet (the
+        administrator C(llm install) makes); where accounts exist, change nothing and report
+        how many there are.
+    type: bool
+    default: false
   parallel:
     description: Scripts run at once (after the first account, which is made alone).
     type: int
@@ -200,6 +207,7 @@ def main():
             reset=dict(type="list", elements="str", default=[]),
             remove=dict(type="list", elements="str", default=[]),
             balance=dict(type="dict", default={}),
+            only_if_empty=dict(type="bool", default=False),
             parallel=dict(type="int", default=4),
             timeout=dict(type="int", default=120),
         ),
@@ -220,6 +228,9 @@ def main():
         for user in existing:
             user["balance"] = balances.get(user["email"])
         module.exit_json(changed=False, llm_report={"accounts": existing})
+
+    if action == "sync" and p["only_if_empty"] and existing:
+        module.exit_json(changed=False, llm_report={"created": [], "existing": len(existing)})
 
     wanted = p["accounts"] if action in ("sync", "reset") else []
     if action == "reset":

@@ -120,7 +120,7 @@ def test_teacher_first_once_and_no_password_anywhere(chat, tmp_path):
     team lab's tests/test_users.py): on a LibreChat with no account a roster without its
     teacher is refused (its first account becomes the administrator); with the teacher,
     the class is made (no password in the output even with -vvv) and a student logs in;
-    a second run changes nothing."""
+    a second run changes nothing; the install's administrator is not made there then."""
     refused, _ = module(tmp_path, accounts=CLASS[1:])
     # (the playbook here registers with failed_when: false; the message is the module's)
     assert "needs a teacher row" in refused.get("msg", ""), refused
@@ -135,3 +135,10 @@ def test_teacher_first_once_and_no_password_anywhere(chat, tmp_path):
     again, _ = module(tmp_path, accounts=CLASS)
     assert not again["changed"], again
     assert again["llm_report"]["unchanged"] == ["tess", "ana", "bo"]
+
+    # The install's administrator (only_if_empty): not made where accounts exist already.
+    admin = {"username": "admin", "email": "admin@llm-stack.local", "name": "Administrator",
+             "role": "teacher", "password": "admin-initial-4444"}  # fmt: skip
+    skipped, _ = module(tmp_path, accounts=[admin], only_if_empty=True)
+    assert not skipped["changed"] and skipped["llm_report"] == {"created": [], "existing": 3}
+    assert login(chat, admin["email"], admin["password"]) != 200

@@ -73,7 +73,7 @@ def test_init_creates_the_stack(runner, tmp_path):
     assert "[llm_ollama]" in (target / "inventory.ini").read_text()
     assert stat.S_IMODE((target / "secrets.yml").stat().st_mode) == 0o600
     assert stat.S_IMODE(target.stat().st_mode) == 0o700
-    assert "generated 9 secrets" in result.output
+    assert "generated 10 secrets" in result.output
 
 
 def test_init_twice_keeps_secrets_and_edits(runner, tmp_path):

@@ -55,7 +55,7 @@ def test_set_keeps_comments_and_other_settings(stack):
     ]
     data = yaml.safe_load(after)
     assert data["ollama_models"] == ["llama3.2", "qwen2.5:7b"]
-    assert data["librechat_allow_registration"] is True
+    assert data["librechat_allow_registration"] is False
     assert llm("config", "set", "ollama_port", "11500", "--dir", str(stack)).returncode == 0
     assert yaml.safe_load((stack / "config.yml").read_text())["ollama_port"] == 11500
     assert llm("config", "get", "ollama_port", "--dir", str(stack)).stdout.strip() == "11500"

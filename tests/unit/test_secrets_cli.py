@@ -32,6 +32,30 @@ def test_list_hides_values_unless_show(stack):
     assert all(v in shown.output for v in secrets.values())
 
 
+def test_list_shows_only_the_secrets_named(stack):
+    secrets = values(stack)
+    one = CliRunner().invoke(
+        llm, ["secrets", "list", "--show", "librechat_admin_password", "--dir", str(stack)]
+    )
+    assert one.exit_code == 0
+    assert secrets["librechat_admin_password"] in one.output
+    assert one.output.count("\n") == 1  # that one, no other value
+    bad = CliRunner().invoke(llm, ["secrets", "list", "nope", "--dir", str(stack)])
+    assert bad.exit_code == 2 and "unknown secret 'nope'" in bad.output
+
+
+def test_rotating_the_administrators_first_password_is_refused(stack):
+    """LibreChat keeps the account's own password: a new one here would change nothing."""
+    before = (stack / "secrets.yml").read_text()
+    result = CliRunner().invoke(
+        llm, ["secrets", "rotate", "librechat_admin_password", "--yes", "--dir", str(stack)]
+    )
+    assert result.exit_code == 2, result.output
+    assert "only the administrator's first password" in result.output
+    assert "reset-password" in result.output
+    assert (stack / "secrets.yml").read_text() == before
+
+
 def test_generate_fills_only_what_is_missing(stack):
     before = values(stack)
     trimmed = {k: v for k, v in before.items() if k != "meilisearch_master_key"}

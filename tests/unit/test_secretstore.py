@@ -20,6 +20,8 @@ FORMATS = {
     # The gateway knows an API key by its prefix (LibreChat's own tokens are JWTs).
     "gateway_librechat_api_key": r"llmk_[A-Za-z0-9_-]{43}",
     "gateway_stats_password": r"[A-Za-z0-9_-]{32}",
+    # Typed at LibreChat's log-in: four groups of four (LibreChat wants 8 or more).
+    "librechat_admin_password": r"[a-z0-9]{4}(-[a-z0-9]{4}){3}",
 }
 
 
@@ -74,7 +76,8 @@ def test_randomness_comes_from_the_secrets_module(tmp_path, monkeypatch):
     data = secretstore.load(path)
     assert data["librechat_creds_key"] == "ab" * 32
     assert data["librechat_creds_iv"] == "ab" * 16
-    assert len(calls) == len(secretstore.SPECS)
+    # Each secret but the administrator's (secrets.choice, one symbol at a time) draws once.
+    assert len(calls) == len(secretstore.SPECS) - 1
 
 
 def test_a_broken_file_is_a_clear_error_not_a_traceback(tmp_path):
@@ -83,3 +86,14 @@ def test_a_broken_file_is_a_clear_error_not_a_traceback(tmp_path):
     with pytest.raises(LlmError, match="not valid YAML"):
         secretstore.ensure(path)
     assert path.read_text() == "key: [unclosed\n"  # nothing lost
+
+
+def test_the_administrators_first_password_is_not_rotated(tmp_path):
+    """LibreChat keeps the account's own password: a new value here would change nothing
+    there, so a rotation is refused with the way to change it."""
+    path = tmp_path / "secrets.yml"
+    secretstore.ensure(path)
+    assert "librechat_admin_password" not in secretstore.ROTATION
+    assert set(secretstore.NOT_ROTATED) | set(secretstore.ROTATION) == {
+        s.name for s in secretstore.SPECS
+    }

@@ -26,7 +26,7 @@ ROSTER = (
 
 def login(email: str, password: str) -> int:
     """LibreChat's password log-in on the chat host (port 3090: molecule.yml). Its limiter
-    allows 7 attempts in 5 minutes from one address: this file makes 4."""
+    allows 7 attempts in 5 minutes from one address: this file makes 5."""
     body = json.dumps({"email": email, "password": password})
     out = subprocess.run(
         ["docker", "exec", "chat", "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
@@ -36,10 +36,33 @@ def login(email: str, password: str) -> int:
     return int(out)
 
 
-def listed() -> dict[str, int | None]:
+def every_account() -> dict[str, int | None]:
     result = llm("users", "list", "--json")
     assert result.returncode == 0, result.stdout + result.stderr
     return {a["username"]: a["balance"] for a in json.loads(result.stdout)["chat"]}
+
+
+def listed() -> dict[str, int | None]:
+    """The accounts but the administrator the install made (it stays)."""
+    return {name: balance for name, balance in every_account().items() if name != "admin"}
+
+
+def test_the_install_made_the_administrator_and_nobody_can_sign_up():
+    """Sign-up is off by default (issue 18): LibreChat refuses it, and the one account
+    before any import is the administrator the install made, whose first password is
+    the stack secret (LibreChat made it first, so it is LibreChat's administrator)."""
+    from cli import secretstore
+
+    assert "admin" in every_account()
+    password = secretstore.load(STACK / "secrets.yml")["librechat_admin_password"]
+    assert login("admin@llm-stack.local", password) == 200
+    signup = subprocess.run(
+        ["docker", "exec", "chat", "curl", "-s", "-w", " %{http_code}", "-H",
+         "Content-Type: application/json", "-d", '{"email": "x@y.example", "password": "x"}',
+         "http://127.0.0.1:3090/api/auth/register"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert signup == "Registration is not allowed. 403", signup
 
 
 def passwords() -> list[str]:

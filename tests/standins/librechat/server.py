@@ -60,6 +60,9 @@ Test helpers (stand-in only, not LibreChat's API):
   the socket address, then X-Forwarded-For from the right, trusting that many
   hops (proxy-addr) - the address LibreChat's per-IP limiters key on.
 
+POST /api/auth/register: 403 "Registration is not allowed." unless ALLOW_REGISTRATION is
+true (validateRegistration); with it on, 501 (sign-up is not stood in).
+
 POST /api/auth/login ({"email", "password"}), as api/server/routes/auth.js chains it:
 loginLimiter (LOGIN_MAX attempts, default 7, per LOGIN_WINDOW minutes, default 5, per
 client address as above: 429 {"message": "Too many login attempts, please try again
@@ -495,6 +498,12 @@ class Handler(BaseHTTPRequestHandler):
         path = urllib.parse.urlsplit(self.path).path
         if path == "/api/auth/login":
             return self._login()
+        if path == "/api/auth/register":
+            # validateRegistration (api/server/middleware/validateRegistration.js): 403 and
+            # this text unless ALLOW_REGISTRATION is "true". Sign-up itself is not stood in.
+            if not is_enabled(read_env().get("ALLOW_REGISTRATION")):
+                return self._send(403, "Registration is not allowed.", "text/html; charset=utf-8")
+            return self._send(501, {"error": "the stand-in does not implement sign-up"})
         if path != "/api/standin/conversations":
             return self._send(404, {"error": "not found"})
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
