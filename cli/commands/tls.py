@@ -9,9 +9,9 @@ from typing import Any
 
 import click
 
-from cli import inventory, runner
+from cli import inventory, prompts, runner
 from cli.errors import EXIT_OK, LlmError
-from cli.options import ansible_options, collect_ansible_options, stack_dir_option
+from cli.options import ansible_options, collect_ansible_options, refuse_check, stack_dir_option
 from cli.stack import StackDir, resolve_dir
 
 HOW_TO_TRUST = """\
@@ -38,9 +38,14 @@ def tls() -> None:
               help="Where to write the CA certificate.")  # fmt: skip
 @click.option("--install-on", "group", metavar="GROUP",
               help="Also trust it on this group's hosts (system, Firefox, Chromium).")  # fmt: skip
+@click.option("--rotate", is_flag=True,
+              help="First make a new CA (one that may sign only for the stack's names) and "
+                   "give every gateway a certificate from it.")  # fmt: skip
+@click.option("-y", "--yes", is_flag=True, help="Do not ask before --rotate.")
 @stack_dir_option
 @ansible_options
-def ca(out: Path, group: str | None, stack_dir: Path | None, **ansible_args: Any) -> int:
+def ca(out: Path, group: str | None, rotate: bool, yes: bool, stack_dir: Path | None,
+       **ansible_args: Any) -> int:  # fmt: skip
     """Write the stack CA's certificate and say how to trust it."""
     opts = collect_ansible_options(**ansible_args)
     stack = StackDir(resolve_dir(stack_dir)).require()
@@ -50,11 +55,14 @@ def ca(out: Path, group: str | None, stack_dir: Path | None, **ansible_args: Any
             f"no CA certificate in {stack.tls} yet",
             "enable the security module and install: llm modules enable security && llm install",
         )
-    if group:  # checked before anything is written
-        inventory_path = inventory.resolve(opts.inventory, stack.inventory)
-        if not inventory.any_group_hosts(inventory_path, opts.limit, group):
-            raise LlmError(f"the inventory {inventory_path} has no host in group {group!r}",
+    inventory_path = inventory.resolve(opts.inventory, stack.inventory)
+    if group and not inventory.any_group_hosts(inventory_path, opts.limit, group):
+        raise LlmError(f"the inventory {inventory_path} has no host in group {group!r}",
                            "name a group of that inventory, or add the machines to it")  # fmt: skip
+    if rotate:
+        code = _rotate(stack, inventory_path, opts, yes)
+        if code != EXIT_OK:
+            return code
     if opts.check:  # check mode changes nothing here either
         click.echo(f"check mode: would write the stack's CA certificate to {out}.")
     else:
@@ -74,3 +82,44 @@ def ca(out: Path, group: str | None, stack_dir: Path | None, **ansible_args: Any
         targets=inventory.any_group_hosts(inventory_path, opts.limit, group),
     )  # fmt: skip
     return runner.run(stack, job, RunDisplay(verbose=opts.verbosity > 0))
+
+
+# The hosts that hold the CA's work: the gateways (their certificates) and the chat
+# hosts (LibreChat trusts the gateway through the CA).
+ROTATE_HOSTS = "llm_gateway:llm_chat"
+
+
+def _rotate(stack: StackDir, inventory_path: Path, opts: Any, yes: bool) -> int:
+    """Retire the CA (kept, not deleted), then install on the gateways and chat hosts,
+    which makes the new CA and re-issues each gateway's certificate from it."""
+    refuse_check(opts, "tls ca --rotate", "a rotation retires the CA before it redeploys")
+    limit = opts.limit or ROTATE_HOSTS
+    targets = inventory.stack_hosts(inventory_path, limit)
+    if not targets:
+        raise LlmError(f"the inventory {inventory_path} has no gateway or chat host ({limit})",
+                       "the CA is the security module's: enable it and install first")  # fmt: skip
+    runner.check_settings(stack)  # a refused run must not follow a retired CA
+    prompts.confirm(
+        "Make a new CA? Every gateway gets a certificate from it, and browsers that trust "
+        "only the old CA will warn until they trust the new one (llm tls ca --install-on).",
+        "rotating the stack's CA: a new CA, new gateway certificates, browsers to re-trust",
+        yes,
+    )
+    from datetime import UTC, datetime
+
+    retired = stack.tls / f"retired-ca-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+    retired.mkdir(mode=0o700)
+    for name in ("ca.crt", "ca.key"):
+        if (stack.tls / name).exists():
+            (stack.tls / name).rename(retired / name)
+    click.echo(f"the old CA is kept in {retired}; making a new one on {limit}")
+    from cli.display import RunDisplay
+
+    job = runner.PlaybookRun.from_options(
+        "install", inventory_path, opts, limit=limit, change="the stack's CA rotated",
+        targets=targets,
+    )  # fmt: skip
+    code = runner.run(stack, job, RunDisplay(verbose=opts.verbosity > 0))
+    if code != EXIT_OK:
+        click.echo("the new CA is not on every host yet: 'llm install' finishes it", err=True)
+    return code

@@ -9,6 +9,8 @@ __metaclass__ = type
 
 import ipaddress
 
+from ansible.errors import AnsibleFilterError
+
 
 def _address(text):
     try:
@@ -37,6 +39,109 @@ def subject_alt_names(names, addresses=()):
     return out
 
 
+# The private and local ranges a lab's gateways are reached on (RFC 1918, loopback,
+# shared address space as VPNs like Tailscale use it, IPv6 unique local and loopback):
+# the stack's CA may sign for any of them, so a gateway added later needs no new CA.
+PRIVATE_RANGES = (
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "127.0.0.0/8",
+    "100.64.0.0/10",
+    "fc00::/7",
+    "::1/128",
+)
+
+
+def _dns_subtree(name):
+    """The subtree a gateway's name stands for: its domain for a name of three labels or
+    more (gw.school.lan: school.lan, so gw2.school.lan is covered too), else the name
+    itself (a two-label name could be a public domain, a single label a host name)."""
+    labels = name.lower().strip(".").split(".")
+    return ".".join(labels[1:]) if len(labels) >= 3 else ".".join(labels)
+
+
+def ca_permitted_names(sans):
+    """The gateways' certificate entries (subject_alt_names' form) -> the name constraints
+    of a CA that can sign for them and nothing else: their DNS subtrees, the private
+    ranges, and each address outside those (a public one, as a /32 or /128)."""
+    dns, ips = [], ["IP:%s" % r for r in PRIVATE_RANGES]
+    private = [ipaddress.ip_network(r) for r in PRIVATE_RANGES]
+    for san in sans or []:
+        kind, _, value = str(san).partition(":")
+        if kind == "DNS" and value:
+            entry = "DNS:%s" % _dns_subtree(value)
+            if entry not in dns:
+                dns.append(entry)
+        elif kind == "IP":
+            ip = _address(value)
+            if ip is not None and not any(ip.version == n.version and ip in n for n in private):
+                entry = "IP:%s" % ipaddress.ip_network(ip).compressed
+                if entry not in ips:
+                    ips.append(entry)
+    return dns + ips
+
+
+def _covered(san, permitted):
+    kind, _, value = str(san).partition(":")
+    for constraint in permitted:
+        c_kind, _, c_value = str(constraint).partition(":")
+        if c_kind != kind:
+            continue
+        if kind == "DNS":
+            base = c_value.lower().lstrip(".")
+            if value.lower() == base or value.lower().endswith("." + base):
+                return True
+        elif kind == "IP":
+            ip = _address(value)
+            try:
+                network = ipaddress.ip_network(c_value, strict=False)
+            except ValueError:
+                continue
+            if ip is not None and ip.version == network.version and ip in network:
+                return True
+    return False
+
+
+def sans_within(sans, permitted):
+    """The entries a CA with these permitted subtrees can sign (all of them when it has
+    none, as an older unconstrained CA). A certificate with one entry outside is refused
+    by clients as a whole, so the others are left out."""
+    if not permitted:
+        return list(sans or [])
+    kinds = set(str(c).partition(":")[0] for c in permitted)
+    # RFC 5280: a kind without a constraint is not constrained.
+    return [
+        s for s in sans or [] if str(s).partition(":")[0] not in kinds or _covered(s, permitted)
+    ]
+
+
+def ca_name_constraints(pem):
+    """A CA certificate (PEM) -> its permitted subtrees, in the form above ([] when it has
+    no name constraints: a CA made before them)."""
+    try:
+        from cryptography import x509
+    except ImportError as exc:  # community.crypto, which makes the CA, needs it too
+        raise AnsibleFilterError("ca_name_constraints needs Python's cryptography package") from exc
+    cert = x509.load_pem_x509_certificate(str(pem).encode("ascii"))
+    try:
+        constraints = cert.extensions.get_extension_for_class(x509.NameConstraints).value
+    except x509.ExtensionNotFound:
+        return []
+    out = []
+    for name in constraints.permitted_subtrees or []:
+        if isinstance(name, x509.DNSName):
+            out.append("DNS:%s" % name.value)
+        elif isinstance(name, x509.IPAddress):
+            out.append("IP:%s" % name.value.compressed)
+    return out
+
+
 class FilterModule(object):
     def filters(self):
-        return {"subject_alt_names": subject_alt_names}
+        return {
+            "subject_alt_names": subject_alt_names,
+            "ca_permitted_names": ca_permitted_names,
+            "sans_within": sans_within,
+            "ca_name_constraints": ca_name_constraints,
+        }

@@ -102,3 +102,37 @@ def test_tls_ca_writes_the_certificate_and_says_how_to_trust_it(stack, tmp_path)
     checked = run("tls", "ca", "--check", "--out", str(other), "--dir", str(stack))
     assert checked.exit_code == 0 and "would write" in checked.output
     assert not other.exists()  # --check writes nothing
+
+
+def test_tls_ca_rotate_retires_the_ca_then_redeploys_gateways_and_chat(stack, tmp_path,
+                                                                     monkeypatch):  # fmt: skip
+    from cli import runner as runner_module
+
+    tls = stack / "tls"
+    tls.mkdir()
+    old = "-----BEGIN CERTIFICATE-----\nOLD\n-----END CERTIFICATE-----\n"
+    (tls / "ca.crt").write_text(old)
+    (tls / "ca.key").write_text("old key")
+    jobs = []
+
+    def install(stack_dir, job, display):  # the install makes the new CA
+        jobs.append(job)
+        (tls / "ca.crt").write_text(old.replace("OLD", "NEW"))
+        return 0
+
+    monkeypatch.setattr(runner_module, "run", install)
+    out = tmp_path / "ca.crt"
+    checked = run("tls", "ca", "--rotate", "--check", "--out", str(out), "--dir", str(stack))
+    assert checked.exit_code == 2 and "does not take --check" in checked.output
+    unasked = run("tls", "ca", "--rotate", "--out", str(out), "--dir", str(stack))
+    assert unasked.exit_code == 2 and "--yes" in unasked.output
+    assert (tls / "ca.crt").read_text() == old and not jobs and not out.exists()
+
+    rotated = run("tls", "ca", "--rotate", "--yes", "--out", str(out), "--dir", str(stack))
+    assert rotated.exit_code == 0, rotated.output
+    [retired] = tls.glob("retired-ca-*")
+    assert (retired / "ca.crt").read_text() == old and (retired / "ca.key").exists()
+    assert stat.S_IMODE(retired.stat().st_mode) == 0o700
+    [job] = jobs
+    assert job.playbook == "install" and job.limit == "llm_gateway:llm_chat"
+    assert "NEW" in out.read_text()  # the new CA, for the browsers

@@ -36,3 +36,80 @@ def test_openssl_takes_them(subject_alt_names, tmp_path):
     )  # fmt: skip
     assert "DNS:gw.lab, IP Address:192.0.2.7, IP Address:2001:DB8:0:0:0:0:0:7" in done.stdout
     assert all(ipaddress.ip_address(s[3:]) for s in sans if s.startswith("IP:"))
+
+
+@pytest.fixture(scope="module")
+def tls_filters(collections_dir):
+    return importlib.import_module("ansible_collections.local_llm.stack.plugins.filter.tls")
+
+
+def test_the_cas_permitted_names_are_the_gateways_domains_and_private_ranges(tls_filters):
+    permitted = tls_filters.ca_permitted_names(
+        ["DNS:gw", "DNS:gw.school.lan", "DNS:lab.example", "IP:172.18.0.5", "IP:127.0.0.1",
+         "IP:203.0.113.9", "IP:2001:db8::9", "IP:fd00::5"]
+    )  # fmt: skip
+    # gw.school.lan stands for school.lan (a second gateway there is covered); a two-label
+    # name (a public domain, maybe) and a single label only for themselves.
+    assert permitted[:3] == ["DNS:gw", "DNS:school.lan", "DNS:lab.example"]
+    assert "IP:10.0.0.0/8" in permitted and "IP:fc00::/7" in permitted
+    # A public address is the gateway's own, /32 or /128; a private one is in its range.
+    assert permitted[-2:] == ["IP:203.0.113.9/32", "IP:2001:db8::9/128"]
+    assert not any(p.startswith("IP:172.18.") or p == "DNS:example" for p in permitted)
+
+
+def test_entries_outside_the_cas_names_are_left_out_of_a_certificate(tls_filters):
+    permitted = ["DNS:school.lan", "IP:10.0.0.0/8"]
+    sans = ["DNS:gw.school.lan", "DNS:SCHOOL.LAN", "DNS:evilschool.lan", "DNS:gw",
+            "IP:10.1.2.3", "IP:192.0.2.1", "IP:2001:db8::1"]  # fmt: skip
+    assert tls_filters.sans_within(sans, permitted) == ["DNS:gw.school.lan", "DNS:SCHOOL.LAN",
+                                                        "IP:10.1.2.3"]  # fmt: skip
+    assert tls_filters.sans_within(sans, []) == sans  # an older CA without constraints
+
+
+def test_openssl_refuses_a_site_outside_the_cas_names(tls_filters, tmp_path):
+    """The constraints in OpenSSL's own verification: the gateway's certificate verifies,
+    one for any other site signed by the same CA key does not."""
+    permitted = tls_filters.ca_permitted_names(["DNS:gw.school.lan", "IP:192.168.1.5"])
+
+    def openssl(*argv: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["openssl", *argv], capture_output=True, text=True, check=False)
+
+    def openssl_form(constraint: str) -> str:  # OpenSSL's config wants address/netmask
+        kind, _, value = constraint.partition(":")
+        if kind != "IP":
+            return constraint
+        network = ipaddress.ip_network(value)
+        return f"IP:{network.network_address}/{network.netmask}"
+
+    ca_key, ca = tmp_path / "ca.key", tmp_path / "ca.crt"
+    made = openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                   "-nodes", "-keyout", str(ca_key), "-out", str(ca), "-subj", "/CN=test CA",
+                   "-days", "1", "-addext", "basicConstraints=critical,CA:TRUE,pathlen:0",
+                   "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+                   "-addext", "nameConstraints=critical," + ",".join(
+                       f"permitted;{openssl_form(p)}" for p in permitted))  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    # What a later run reads back from the CA, to know what its certificates may carry.
+    assert tls_filters.ca_name_constraints(ca.read_text()) == permitted
+
+    def leaf(name: str, sans: list[str]) -> subprocess.CompletedProcess:
+        key, csr, crt = (tmp_path / f"{name}.{ext}" for ext in ("key", "csr", "crt"))
+        ext = tmp_path / f"{name}.ext"
+        ext.write_text("subjectAltName=" + ",".join(sans) + "\n")
+        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", str(key), "-out", str(csr), "-subj", f"/CN={name}")  # fmt: skip
+        openssl("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key), "-days",
+                "1", "-CAcreateserial", "-extfile", str(ext), "-out", str(crt))  # fmt: skip
+        return openssl("verify", "-CAfile", str(ca), str(crt))
+
+    assert leaf("gw", ["DNS:gw.school.lan", "DNS:gw2.school.lan", "IP:192.168.1.5"]).returncode == 0
+    refused = leaf("bank", ["DNS:www.bank.example"])
+    assert refused.returncode != 0 and "subtree" in refused.stdout + refused.stderr
+
+
+def test_a_ca_from_before_the_constraints_has_none(tls_filters, tmp_path):
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", str(tmp_path / "k"),
+                    "-out", str(tmp_path / "c"), "-subj", "/CN=old CA", "-days", "1"],
+                   capture_output=True, check=True)  # fmt: skip
+    assert tls_filters.ca_name_constraints((tmp_path / "c").read_text()) == []

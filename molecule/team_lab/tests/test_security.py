@@ -413,6 +413,53 @@ def test_a_certificate_due_for_renewal_is_renewed(secured):
     assert int(handshake("gw")["serialNumber"], 16) != before
 
 
+def openssl(*argv: str, text: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(["openssl", *argv], input=text, capture_output=True, text=True,
+                          check=False)  # fmt: skip
+
+
+def test_the_stacks_ca_can_sign_only_for_the_stacks_names(secured, tmp_path):
+    """Whoever takes the CA's key cannot forge another site for the PCs that trust it
+    (issue 18): a certificate for www.bank.example made with that key is refused, the
+    gateway's verifies."""
+    constraints = openssl("x509", "-in", str(CA), "-noout", "-ext", "nameConstraints").stdout
+    assert "critical" in constraints and "DNS:gw" in constraints, constraints
+    assert "IP:172.16.0.0/255.240.0.0" in constraints, constraints
+    served = ssl.get_server_certificate((address("gw"), 443))
+    assert openssl("verify", "-CAfile", str(CA), text=served).returncode == 0
+    forged, key = tmp_path / "bank.crt", tmp_path / "bank.key"
+    made = openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                   "-nodes", "-keyout", str(key), "-out", str(forged), "-days", "1",
+                   "-subj", "/CN=www.bank.example", "-CA", str(CA), "-CAkey",
+                   str(STACK / "tls" / "ca.key"),
+                   "-addext", "subjectAltName=DNS:www.bank.example")  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    refused = openssl("verify", "-CAfile", str(CA), str(forged))
+    assert refused.returncode != 0 and "subtree" in refused.stdout + refused.stderr, refused
+
+
+def test_rotating_the_ca_reissues_and_the_pcs_trust_the_new_one(secured):
+    """`llm tls ca --rotate`: a new CA, the gateway's certificate from it, LibreChat still
+    reaching Ollama through the gateway (it trusts the new CA), and a PC given the new one
+    in place of the old (its Chromium database held the old under the same name)."""
+    old = CA.read_text()
+    rotated = llm("tls", "ca", "--rotate", "--yes", "--out", str(STACK / "ca-for-browsers.crt"),
+                  "--install-on", "lab_outside")  # fmt: skip
+    assert rotated.returncode == 0, rotated.stdout[-4000:] + rotated.stderr
+    new = CA.read_text()
+    assert new != old and any(p.joinpath("ca.crt").read_text() == old
+                              for p in (STACK / "tls").glob("retired-ca-*"))  # fmt: skip
+    assert handshake("gw")["subject"]  # verified with the new CA only
+    status, body = api("/api/models")  # LibreChat lists Ollama's models through the gateway
+    assert status == 200 and json.loads(body)["Ollama gpu-01"] == ["qwen2.5:0.5b"], body
+    held = in_host("outside", "certutil", "-d", "sql:/etc/skel/.pki/nssdb", "-L", "-n",
+                   "local-llm-stack CA", "-a").stdout  # fmt: skip
+    assert held.split() == new.split(), held
+    page = in_host("outside", "curl", "-fsS", "--resolve", f"gw:443:{address('gw')}",
+                   "https://gw/")  # fmt: skip
+    assert page.returncode == 0, page.stderr
+
+
 def test_a_rerun_changes_nothing(secured):
     """Also: the certificate renewed above is not renewed again."""
     rerun = llm("install")
