@@ -120,6 +120,13 @@ def _rotate(stack: StackDir, inventory_path: Path, opts: Any, yes: bool) -> int:
         targets=targets,
     )  # fmt: skip
     code = runner.run(stack, job, RunDisplay(verbose=opts.verbosity > 0))
-    if code != EXIT_OK:
+    if code == EXIT_OK:
+        return code
+    if not (stack.tls / "ca.crt").exists():  # no new CA was made: nothing changed anywhere
+        for kept in retired.iterdir():
+            kept.rename(stack.tls / kept.name)
+        retired.rmdir()
+        click.echo("no new CA was made: the stack's CA is the one it was", err=True)
+    else:
         click.echo("the new CA is not on every host yet: 'llm install' finishes it", err=True)
     return code

@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ipaddress
+import re
 
 from ansible.errors import AnsibleFilterError
 
@@ -82,6 +83,28 @@ def ca_permitted_names(sans):
     return dns + ips
 
 
+def permitted_name_problems(permitted):
+    """What is wrong with a list of name constraints, one line each ([] when nothing)."""
+    problems = []
+    for entry in permitted or []:
+        kind, _, value = str(entry).partition(":")
+        ok = False
+        if kind == "DNS":
+            ok = bool(re.match(r"^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*$",
+                               value.lower().lstrip(".")))  # fmt: skip
+        elif kind == "IP":
+            try:
+                ok = "/" in value and ipaddress.ip_network(value, strict=True) is not None
+            except ValueError:
+                ok = False
+        if not ok:
+            problems.append(
+                "gateway_ca_permitted_names: %r is not DNS:<domain> or IP:<network>/<prefix> "
+                "(like DNS:school.lan, IP:10.0.0.0/8)" % (entry,)
+            )
+    return problems
+
+
 def _covered(san, permitted):
     kind, _, value = str(san).partition(":")
     for constraint in permitted:
@@ -144,4 +167,5 @@ class FilterModule(object):
             "ca_permitted_names": ca_permitted_names,
             "sans_within": sans_within,
             "ca_name_constraints": ca_name_constraints,
+            "permitted_name_problems": permitted_name_problems,
         }

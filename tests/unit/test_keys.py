@@ -136,3 +136,19 @@ def test_tls_ca_rotate_retires_the_ca_then_redeploys_gateways_and_chat(stack, tm
     [job] = jobs
     assert job.playbook == "install" and job.limit == "llm_gateway:llm_chat"
     assert "NEW" in out.read_text()  # the new CA, for the browsers
+
+
+def test_a_rotation_that_made_no_new_ca_puts_the_old_one_back(stack, tmp_path, monkeypatch):
+    """Every host unreachable: no task ran, no CA was made; the CA stays as it was."""
+    from cli import runner as runner_module
+
+    tls = stack / "tls"
+    tls.mkdir()
+    (tls / "ca.crt").write_text("-----BEGIN CERTIFICATE-----\nOLD\n-----END CERTIFICATE-----\n")
+    (tls / "ca.key").write_text("old key")
+    monkeypatch.setattr(runner_module, "run", lambda stack_dir, job, display: 4)
+    result = run("tls", "ca", "--rotate", "--yes", "--out", str(tmp_path / "o"), "--dir",
+                 str(stack))  # fmt: skip
+    assert result.exit_code == 4 and "the stack's CA is the one it was" in result.output
+    assert "OLD" in (tls / "ca.crt").read_text() and (tls / "ca.key").read_text() == "old key"
+    assert not list(tls.glob("retired-ca-*")) and not (tmp_path / "o").exists()
