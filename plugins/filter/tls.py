@@ -8,9 +8,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ipaddress
-import re
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.local_llm.stack.plugins.module_utils import settings as _settings
 
 
 def _address(text):
@@ -54,12 +54,25 @@ PRIVATE_RANGES = (
 )
 
 
+# Top-level names that are never public (RFC 6761, RFC 8375, common private use): below
+# them a gateway's parent domain is the lab's own. Anything else may be a public suffix
+# (co.uk), so a public name stands only for itself.
+_PRIVATE_TOP = ("lan", "local", "internal", "home.arpa", "test", "localdomain", "corp", "home",
+                "intranet", "private")  # fmt: skip
+
+
 def _dns_subtree(name):
-    """The subtree a gateway's name stands for: its domain for a name of three labels or
-    more (gw.school.lan: school.lan, so gw2.school.lan is covered too), else the name
-    itself (a two-label name could be a public domain, a single label a host name)."""
+    """The subtree a gateway's name stands for: its parent domain for a name with a host and
+    a domain under a private top-level name (gw.school.lan: school.lan, so gw2.school.lan is
+    covered too), else the name itself (chat.school.co.uk: a CA for co.uk would sign for
+    every British site)."""
     labels = name.lower().strip(".").split(".")
-    return ".".join(labels[1:]) if len(labels) >= 3 else ".".join(labels)
+    for top in _PRIVATE_TOP:
+        size = len(top.split("."))
+        # A host, a domain, then the top: the domain (never the top name alone).
+        if len(labels) >= size + 2 and ".".join(labels[-size:]) == top:
+            return ".".join(labels[1:])
+    return ".".join(labels)
 
 
 def ca_permitted_names(sans):
@@ -85,24 +98,8 @@ def ca_permitted_names(sans):
 
 def permitted_name_problems(permitted):
     """What is wrong with a list of name constraints, one line each ([] when nothing)."""
-    problems = []
-    for entry in permitted or []:
-        kind, _, value = str(entry).partition(":")
-        ok = False
-        if kind == "DNS":
-            ok = bool(re.match(r"^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*$",
-                               value.lower().lstrip(".")))  # fmt: skip
-        elif kind == "IP":
-            try:
-                ok = "/" in value and ipaddress.ip_network(value, strict=True) is not None
-            except ValueError:
-                ok = False
-        if not ok:
-            problems.append(
-                "gateway_ca_permitted_names: %r is not DNS:<domain> or IP:<network>/<prefix> "
-                "(like DNS:school.lan, IP:10.0.0.0/8)" % (entry,)
-            )
-    return problems
+    problems = (_settings.name_constraint_problem(entry) for entry in permitted or [])
+    return ["gateway_ca_permitted_names: %s" % p for p in problems if p]
 
 
 def _covered(san, permitted):

@@ -17,6 +17,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ipaddress
 import json
 import os
 import re
@@ -51,6 +52,40 @@ HOST_DIRECTORY_SETTINGS = (
 
 # Settings holding Ollama model names, checked as `llm models add` checks them.
 MODEL_NAME_SETTINGS = ("ollama_models", "librechat_default_models")
+# Settings whose items are addresses or networks (CIDR).
+NETWORK_LIST_SETTINGS = ("firewall_admin_networks",)
+# The name constraints of the stack's CA: DNS:<domain> or IP:<network>/<prefix>.
+NAME_CONSTRAINT_SETTINGS = ("gateway_ca_permitted_names",)
+_DNS_NAME = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*$")
+
+
+def name_constraint_problem(entry):
+    """Why entry is not a name constraint the stack's CA can carry (None when it is)."""
+    kind, _, value = str(entry).partition(":")
+    ok = False
+    if kind == "DNS":
+        ok = bool(_DNS_NAME.match(value.lower().lstrip(".")))
+    elif kind == "IP" and "/" in value:
+        try:
+            ok = ipaddress.ip_network(value, strict=True) is not None
+        except ValueError:
+            ok = False
+    if ok:
+        return None
+    return (
+        "%r is not DNS:<domain> or IP:<network>/<prefix> "
+        "(like DNS:school.lan, IP:10.0.0.0/8)" % (entry,)
+    )
+
+
+def network_problem(entry):
+    """Why entry is not an address or a network (None when it is)."""
+    try:
+        ipaddress.ip_network(str(entry).strip(), strict=False)
+        return None
+    except ValueError:
+        return "%r is not an IP address or network (CIDR, like 10.0.0.0/24)" % (entry,)
+
 
 # Directories of the system itself: the stack never makes, marks or deletes one,
 # even through a symbolic link.
@@ -277,6 +312,15 @@ def check(name, value, spec, text_scalars=False, model_name_ok=None):
         problem = directory_problem(typed)
         if problem:
             return "%s: %s %s" % (name, _show(value), problem)
+    item_check = {
+        name: problem for names, problem in ((NETWORK_LIST_SETTINGS, network_problem),
+                                             (NAME_CONSTRAINT_SETTINGS, name_constraint_problem))
+        for name in names
+    }.get(name)  # fmt: skip
+    for item in typed if item_check and isinstance(typed, list) else []:
+        problem = item_check(item)
+        if problem:
+            return "%s: %s" % (name, problem)
     if name in MODEL_NAME_SETTINGS and model_name_ok is not None:
         for item in typed:
             if not model_name_ok(item):

@@ -98,6 +98,11 @@ def test_set_keeps_comments_and_other_settings(stack):
         ("librechat_port", "0b1010", "is not an integer"),
         ("librechat_port", "1:20", "is not an integer"),
         ("mongodb_root_password", "hunter2", "mongodb_root_password is a secret"),
+        # Issue 18's settings, checked where they are set too.
+        ("librechat_admin_email", "admin@localhost", "is not an email address LibreChat takes"),
+        ("gateway_ca_permitted_names", "[school.lan]", "'school.lan' is not DNS:<domain>"),
+        ("gateway_ca_permitted_names", '["IP:10.0.0.1/8"]', "is not DNS:<domain> or IP:"),
+        ("firewall_admin_networks", '["10.0.0.0/33"]', "'10.0.0.0/33' is not an IP address"),
     ],
 )
 def test_set_refuses_with_one_line_and_changes_nothing(stack, key, value, message):

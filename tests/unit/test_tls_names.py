@@ -45,12 +45,14 @@ def tls_filters(collections_dir):
 
 def test_the_cas_permitted_names_are_the_gateways_domains_and_private_ranges(tls_filters):
     permitted = tls_filters.ca_permitted_names(
-        ["DNS:gw", "DNS:gw.school.lan", "DNS:lab.example", "IP:172.18.0.5", "IP:127.0.0.1",
-         "IP:203.0.113.9", "IP:2001:db8::9", "IP:fd00::5"]
+        ["DNS:gw", "DNS:gw.school.lan", "DNS:lab.example", "DNS:chat.school.co.uk",
+         "DNS:gw.home.arpa", "IP:172.18.0.5", "IP:127.0.0.1", "IP:203.0.113.9", "IP:2001:db8::9",
+         "IP:fd00::5"]
     )  # fmt: skip
-    # gw.school.lan stands for school.lan (a second gateway there is covered); a two-label
-    # name (a public domain, maybe) and a single label only for themselves.
-    assert permitted[:3] == ["DNS:gw", "DNS:school.lan", "DNS:lab.example"]
+    # gw.school.lan stands for school.lan (a second gateway there is covered); a public name
+    # only for itself (its parent may be a public suffix: co.uk), as a short name does.
+    assert permitted[:5] == ["DNS:gw", "DNS:school.lan", "DNS:lab.example",
+                             "DNS:chat.school.co.uk", "DNS:gw.home.arpa"]  # fmt: skip
     assert "IP:10.0.0.0/8" in permitted and "IP:fc00::/7" in permitted
     # A public address is the gateway's own, /32 or /128; a private one is in its range.
     assert permitted[-2:] == ["IP:203.0.113.9/32", "IP:2001:db8::9/128"]

@@ -177,13 +177,17 @@ def test_a_local_user_on_an_ollama_host_cannot_reach_it(secured):
     """Issue 18: any local user (a student) could drive the keyless API from the host itself,
     and so could a web page in its browser. Root (the stack's own checks) still can."""
     in_host("gpu-01", "sh", "-c", "id student || useradd -m student", check=True)
-    # Ollama listens on gpu-01's own address here (its gateway is another host).
-    url = f"http://{address('gpu-01')}:11434/api/version"
-    student = in_host("gpu-01", "runuser", "-u", "student", "--", "curl", "-sS", "-m", "3", url)
-    assert student.returncode != 0, student.stdout
-    assert in_host("gpu-01", "curl", "-fsS", "-m", "5", url).returncode == 0
+    # Ollama listens on gpu-01's own address here (its gateway is another host), and in its
+    # container at the container's address, which the host routes to.
+    fmt = "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}"
+    container = in_host("gpu-01", "docker", "inspect", "-f", fmt, "llm-ollama", check=True)
+    for url in (f"http://{address('gpu-01')}:11434/api/version",
+                f"http://{container.stdout.strip()}:11434/api/version"):  # fmt: skip
+        student = in_host("gpu-01", "runuser", "-u", "student", "--", "curl", "-sS", "-m", "3", url)
+        assert student.returncode != 0, (url, student.stdout)
+        assert in_host("gpu-01", "curl", "-fsS", "-m", "5", url).returncode == 0, url
     chain = in_host("gpu-01", "nft", "list", "chain", "inet", "llm_stack", "output").stdout
-    assert re.search(r"packets [1-9]\d* bytes \d+ reject", chain), chain
+    assert len(re.findall(r"packets [1-9]\d* bytes \d+ reject", chain)) == 2, chain
 
 
 def test_a_container_is_not_reached_by_routing_its_subnet_through_the_host(secured):
