@@ -118,6 +118,13 @@ def record(
     _save(runs, data)
 
 
+def forget(runs: Path, playbook: str, change: str) -> None:
+    """A change undone before any host took it (a CA rotation put back): none lacks it."""
+    data = load(runs)
+    if data.get(playbook, {}).pop(change, None) is not None:
+        _save(runs, data)
+
+
 def _opposite(change: str) -> str | None:
     """'models add X' <-> 'models remove X' (the same models, in the same order)."""
     for this, that in (("models add ", "models remove "), ("models remove ", "models add ")):

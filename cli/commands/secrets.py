@@ -71,6 +71,7 @@ def rotate(stack_dir: Path | None, names: tuple[str, ...], yes: bool, **ansible_
     limit = opts.limit or ("llm_chat:llm_gateway" if gateway else "llm_chat")
     targets = inventory.stack_hosts(inventory_path, limit)
     runner.check_settings(stack)  # a refused run must not follow a rotated secrets.yml
+    secretstore.ensure(stack.secrets)  # as install does: a stack from before lacks newer ones
     effects = "; ".join(dict.fromkeys(secretstore.ROTATION[name] for name in unique))
     what = ", ".join(unique)
     prompts.confirm(

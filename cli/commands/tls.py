@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from cli import inventory, prompts, runner
+from cli import inventory, pending, prompts, runner, secretstore
 from cli.errors import EXIT_OK, LlmError
 from cli.options import ansible_options, collect_ansible_options, refuse_check, stack_dir_option
 from cli.stack import StackDir, resolve_dir
@@ -107,6 +107,7 @@ def _rotate(stack: StackDir, inventory_path: Path, opts: Any, yes: bool) -> int:
     )
     from datetime import UTC, datetime
 
+    secretstore.ensure(stack.secrets)  # as install does: a stack from before has them all
     retired = stack.tls / f"retired-ca-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
     retired.mkdir(mode=0o700)
     for name in ("ca.crt", "ca.key"):
@@ -115,18 +116,29 @@ def _rotate(stack: StackDir, inventory_path: Path, opts: Any, yes: bool) -> int:
     click.echo(f"the old CA is kept in {retired}; making a new one on {limit}")
     from cli.display import RunDisplay
 
+    change = "the stack's CA rotated"
     job = runner.PlaybookRun.from_options(
-        "install", inventory_path, opts, limit=limit, change="the stack's CA rotated",
-        targets=targets,
-    )  # fmt: skip
-    code = runner.run(stack, job, RunDisplay(verbose=opts.verbosity > 0))
-    if code == EXIT_OK:
-        return code
-    if not (stack.tls / "ca.crt").exists():  # no new CA was made: nothing changed anywhere
-        for kept in retired.iterdir():
-            kept.rename(stack.tls / kept.name)
-        retired.rmdir()
-        click.echo("no new CA was made: the stack's CA is the one it was", err=True)
-    else:
+        "install", inventory_path, opts, limit=limit, change=change, targets=targets
+    )
+    code, restored = None, False
+    try:
+        code = runner.run(stack, job, RunDisplay(verbose=opts.verbosity > 0))
+    finally:
+        # Refused before Ansible started, interrupted, every host unreachable, or no gateway
+        # with the stack's CA in the run: no new CA was made, so the old one goes back.
+        if not (stack.tls / "ca.crt").exists():
+            for kept in retired.iterdir():
+                kept.rename(stack.tls / kept.name)
+            retired.rmdir()
+            pending.forget(stack.runs, "install", change)
+            click.echo("no new CA was made: the stack's CA is the one it was", err=True)
+            restored = True
+    if restored and code == EXIT_OK:  # the run went well but rotated nothing
+        raise LlmError(
+            f"no gateway in {limit} made a new CA (the security module off, or no gateway "
+            "with gateway_cert_source own_ca in the run)",
+            "enable the module and check the gateways' settings, then rotate again",
+        )
+    if code != EXIT_OK and not restored:
         click.echo("the new CA is not on every host yet: 'llm install' finishes it", err=True)
     return code

@@ -64,7 +64,8 @@ def name_constraint_problem(entry):
     kind, _, value = str(entry).partition(":")
     ok = False
     if kind == "DNS":
-        ok = bool(_DNS_NAME.match(value.lower().lstrip(".")))
+        # No leading dot: OpenSSL reads .school.lan as its subdomains only, not school.lan.
+        ok = bool(_DNS_NAME.fullmatch(value.lower()))
     elif kind == "IP" and "/" in value:
         try:
             ok = ipaddress.ip_network(value, strict=True) is not None
@@ -303,8 +304,8 @@ def check(name, value, spec, text_scalars=False, model_name_ok=None):
             name,
             _show(value),
         )
-    if name.endswith("_email") and kind == "str" and typed and not EMAIL.match(typed):
-        return "%s: %s is not an email address LibreChat takes (like admin@school.example)" % (
+    if name.endswith("_email") and kind == "str" and typed and not EMAIL.fullmatch(typed):
+        return "%s: %s is not an email address (like admin@school.example)" % (
             name,
             _show(value),
         )

@@ -99,7 +99,8 @@ def test_set_keeps_comments_and_other_settings(stack):
         ("librechat_port", "1:20", "is not an integer"),
         ("mongodb_root_password", "hunter2", "mongodb_root_password is a secret"),
         # Issue 18's settings, checked where they are set too.
-        ("librechat_admin_email", "admin@localhost", "is not an email address LibreChat takes"),
+        ("librechat_admin_email", "admin@localhost", "is not an email address"),
+        ("librechat_admin_email", '"admin@school.example\\n"', "is not an email address"),
         ("gateway_ca_permitted_names", "[school.lan]", "'school.lan' is not DNS:<domain>"),
         ("gateway_ca_permitted_names", '["IP:10.0.0.1/8"]', "is not DNS:<domain> or IP:"),
         ("firewall_admin_networks", '["10.0.0.0/33"]', "'10.0.0.0/33' is not an IP address"),

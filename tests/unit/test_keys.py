@@ -152,3 +152,34 @@ def test_a_rotation_that_made_no_new_ca_puts_the_old_one_back(stack, tmp_path, m
     assert result.exit_code == 4 and "the stack's CA is the one it was" in result.output
     assert "OLD" in (tls / "ca.crt").read_text() and (tls / "ca.key").read_text() == "old key"
     assert not list(tls.glob("retired-ca-*")) and not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("outcome", ["refused", "ok without a CA"])
+def test_a_rotation_refused_or_making_no_ca_puts_the_old_one_back(stack, tmp_path, monkeypatch,
+                                                                 outcome):  # fmt: skip
+    """Refused before Ansible starts (a damaged record), or a run that made no CA (no
+    gateway with the stack's CA in it): the CA stays, nothing is left pending."""
+    from cli import pending
+    from cli import runner as runner_module
+    from cli.errors import LlmError
+
+    tls = stack / "tls"
+    tls.mkdir()
+    (tls / "ca.crt").write_text("-----BEGIN CERTIFICATE-----\nOLD\n-----END CERTIFICATE-----\n")
+    (tls / "ca.key").write_text("old key")
+
+    def run_(stack_dir, job, display):
+        if outcome == "refused":
+            raise LlmError("runs/pending.json is damaged", "move it away")
+        return 0
+
+    monkeypatch.setattr(runner_module, "run", run_)
+    result = run("tls", "ca", "--rotate", "--yes", "--out", str(tmp_path / "o"), "--dir",
+                 str(stack))  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and "the stack's CA is the one it was" in result.output
+    if outcome != "refused":
+        assert "no gateway in llm_gateway:llm_chat made a new CA" in result.output
+    assert "OLD" in (tls / "ca.crt").read_text() and (tls / "ca.key").exists()
+    assert not list(tls.glob("retired-ca-*")) and not (tmp_path / "o").exists()
+    assert not pending.lacking(stack / "runs", "install")

@@ -118,8 +118,9 @@ def test_a_ca_from_before_the_constraints_has_none(tls_filters, tmp_path):
 
 
 def test_a_bad_permitted_name_is_named(tls_filters):
-    good = ["DNS:school.lan", "DNS:.lab.example", "IP:10.0.0.0/8", "IP:fd00::/8"]
+    good = ["DNS:school.lan", "DNS:lab.example", "IP:10.0.0.0/8", "IP:fd00::/8"]
     assert tls_filters.permitted_name_problems(good) == []
-    bad = tls_filters.permitted_name_problems(["school.lan", "IP:10.0.0.5", "IP:10.0.0.1/8",
-                                               "DNS:bad name", "URI:x"])  # fmt: skip
-    assert len(bad) == 5 and "'school.lan' is not DNS:<domain>" in bad[0]
+    bad = tls_filters.permitted_name_problems(
+        ["school.lan", "IP:10.0.0.5", "IP:10.0.0.1/8", "DNS:bad name", "URI:x", "DNS:.school.lan"]
+    )
+    assert len(bad) == 6 and "'school.lan' is not DNS:<domain>" in bad[0]
