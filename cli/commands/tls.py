@@ -55,10 +55,11 @@ def ca(out: Path, group: str | None, rotate: bool, yes: bool, stack_dir: Path | 
             f"no CA certificate in {stack.tls} yet",
             "enable the security module and install: llm modules enable security && llm install",
         )
-    inventory_path = inventory.resolve(opts.inventory, stack.inventory)
+    # Only a command that runs on hosts needs the inventory (`llm tls ca` alone does not).
+    inventory_path = inventory.resolve(opts.inventory, stack.inventory) if group or rotate else None
     if group and not inventory.any_group_hosts(inventory_path, opts.limit, group):
         raise LlmError(f"the inventory {inventory_path} has no host in group {group!r}",
-                           "name a group of that inventory, or add the machines to it")  # fmt: skip
+                       "name a group of that inventory, or add the machines to it")  # fmt: skip
     if rotate:
         code = _rotate(stack, inventory_path, opts, yes)
         if code != EXIT_OK:
@@ -107,7 +108,7 @@ def _rotate(stack: StackDir, inventory_path: Path, opts: Any, yes: bool) -> int:
     )
     from datetime import UTC, datetime
 
-    secretstore.ensure(stack.secrets)  # as install does: a stack from before has them all
+    secretstore.ensure(stack.secrets)  # as install does: a stack from before lacks newer ones
     retired = stack.tls / f"retired-ca-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
     retired.mkdir(mode=0o700)
     for name in ("ca.crt", "ca.key"):

@@ -10,7 +10,6 @@ __metaclass__ = type
 import ipaddress
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.local_llm.stack.plugins.module_utils import settings as _settings
 
 
 def _address(text):
@@ -96,12 +95,6 @@ def ca_permitted_names(sans):
     return dns + ips
 
 
-def permitted_name_problems(permitted):
-    """What is wrong with a list of name constraints, one line each ([] when nothing)."""
-    problems = (_settings.name_constraint_problem(entry) for entry in permitted or [])
-    return ["gateway_ca_permitted_names: %s" % p for p in problems if p]
-
-
 def _covered(san, permitted):
     kind, _, value = str(san).partition(":")
     for constraint in permitted:
@@ -164,5 +157,4 @@ class FilterModule(object):
             "ca_permitted_names": ca_permitted_names,
             "sans_within": sans_within,
             "ca_name_constraints": ca_name_constraints,
-            "permitted_name_problems": permitted_name_problems,
         }

@@ -187,13 +187,13 @@ def directory_problem(path, setting=True):
     return None
 
 
-# host[:port][/path] of an image registry, as Docker takes it in an image name.
 # LibreChat's own check of a log-in (zod 3 z.string().email(), types.ts emailRegex,
 # verbatim; flags: i). The roster's addresses are checked by it too (cli/roster.py).
 EMAIL = re.compile(
     r"^(?!\.)(?!.*\.\.)([A-Z0-9_'+\-\.]*)[A-Z0-9_+-]@([A-Z0-9][A-Z0-9\-]*\.)+[A-Z]{2,}$",
     re.IGNORECASE,
 )
+# host[:port][/path] of an image registry, as Docker takes it in an image name.
 _REGISTRY = re.compile(
     r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,252}[A-Za-z0-9])?(:[0-9]{1,5})?(/[a-z0-9]+([._-][a-z0-9]+)*){0,8}$"
 )
@@ -313,11 +313,11 @@ def check(name, value, spec, text_scalars=False, model_name_ok=None):
         problem = directory_problem(typed)
         if problem:
             return "%s: %s %s" % (name, _show(value), problem)
-    item_check = {
-        name: problem for names, problem in ((NETWORK_LIST_SETTINGS, network_problem),
-                                             (NAME_CONSTRAINT_SETTINGS, name_constraint_problem))
-        for name in names
-    }.get(name)  # fmt: skip
+    item_check = (
+        network_problem if name in NETWORK_LIST_SETTINGS
+        else name_constraint_problem if name in NAME_CONSTRAINT_SETTINGS
+        else None
+    )  # fmt: skip
     for item in typed if item_check and isinstance(typed, list) else []:
         problem = item_check(item)
         if problem:

@@ -117,10 +117,17 @@ def test_a_ca_from_before_the_constraints_has_none(tls_filters, tmp_path):
     assert tls_filters.ca_name_constraints((tmp_path / "c").read_text()) == []
 
 
-def test_a_bad_permitted_name_is_named(tls_filters):
+def test_a_bad_permitted_name_is_named(collections_dir):
+    settings = importlib.import_module(
+        "ansible_collections.local_llm.stack.plugins.module_utils.settings"
+    )
+
+    def problems(entries: list[str]) -> list[str]:
+        return [p for p in map(settings.name_constraint_problem, entries) if p]
+
     good = ["DNS:school.lan", "DNS:lab.example", "IP:10.0.0.0/8", "IP:fd00::/8"]
-    assert tls_filters.permitted_name_problems(good) == []
-    bad = tls_filters.permitted_name_problems(
+    assert problems(good) == []
+    bad = problems(
         ["school.lan", "IP:10.0.0.5", "IP:10.0.0.1/8", "DNS:bad name", "URI:x", "DNS:.school.lan"]
     )
     assert len(bad) == 6 and "'school.lan' is not DNS:<domain>" in bad[0]
