@@ -2,7 +2,8 @@
 
 The models playbook pulls in the background and polls a progress file once a
 second; each poll is a `runner_retry` event (or the final `runner_on_ok`)
-whose result holds model, completed and total bytes.
+whose result holds model, completed and total bytes. A model already present
+is reported by the task that would start its pull, which then starts nothing.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from cli.events import RunState
 from cli.status_view import human_bytes
 
 WATCH_TASK_PREFIX = "Watch the pull of "
+START_TASK_PREFIX = "Start pulling "
 
 
 def pull_update(event: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
@@ -32,7 +34,7 @@ def pull_update(event: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
     if event.get("event") not in ("runner_retry", "runner_on_ok"):
         return None
     data = event.get("event_data") or {}
-    if not str(data.get("task", "")).startswith(WATCH_TASK_PREFIX):
+    if not str(data.get("task", "")).startswith((WATCH_TASK_PREFIX, START_TASK_PREFIX)):
         return None
     res = data.get("res") or {}
     if "completed" not in res:

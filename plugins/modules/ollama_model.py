@@ -54,6 +54,16 @@ options:
     description: Space to keep free in I(models_dir) after a pull.
     type: int
     default: 1024
+  background:
+    description:
+      - Once the model is known to be missing, go on in a process of its own and return at
+        once with its I(pid); the pull writes its progress and, when it ends, its result
+        to I(progress_file), which M(local_llm.stack.ollama_pull_progress) reads. Unlike
+        Ansible's C(async), this works the same under every strategy and connection
+        (Mitogen included). A model already present is reported at once, as without it.
+      - Needs I(progress_file).
+    type: bool
+    default: false
   source:
     description:
       - Copy the model from another Ollama host's seed server (C(host:port), see the
@@ -118,6 +128,10 @@ requires:
   description: The model's minimum Ollama version from its config (with I(source)), or empty.
   type: str
   returned: always
+pid:
+  description: With I(background), the process that pulls (absent when nothing is to pull).
+  type: int
+  returned: when a background pull started
 """
 
 import contextlib
@@ -175,7 +189,9 @@ def main():
             models_dir=dict(type="path"),
             disk_reserve_mb=dict(type="int", default=1024),
             source=dict(type="str"),
+            background=dict(type="bool", default=False),
         ),
+        required_if=[("background", True, ["progress_file"])],
         supports_check_mode=True,
     )
     name, state, url = module.params["name"], module.params["state"], module.params["url"]
@@ -219,7 +235,11 @@ def main():
         )
     if not result["changed"] or (module.check_mode and not (wanted and source)):
         progress.update(result["bytes"], result["bytes"], "already present", done=True, force=True)
-        module.exit_json(**result)
+        # The progress fields too, so `llm models add` shows it without a watcher's poll.
+        module.exit_json(
+            completed=result["bytes"], total=result["bytes"], status="already present",
+            done=True, **result
+        )  # fmt: skip
 
     if not wanted:
         try:
@@ -241,97 +261,153 @@ def main():
                 % (model, remaining / 1e9, module.params["disk_reserve_mb"], models_dir, free / 1e9)
             )
 
-    pull_name, insecure, manifest = model, False, None
-    if source:
-        manifest = _check_source(module, url, model, source, result, fail)
-        pull_name, insecure = ollama_copy.seed_name(source, model), True
-        if manifest is None:  # check mode, and the source does not have it yet
-            module.exit_json(**result)
-        needed = (
-            ollama_copy.missing_bytes(models_dir, manifest)
-            if models_dir
-            else dict(ollama_copy.manifest_blobs(manifest))
-        )
-        result["received"] = sum(needed.values())
-        result["bytes"] = sum(size for _, size in ollama_copy.manifest_blobs(manifest))
-        if module.check_mode:
-            module.exit_json(**result)
-        try:
-            check_space(result["received"])
-        except NoSpace as exc:
-            fail(str(exc))
-    elif models_dir:
-        local = ollama_copy.read_manifest(models_dir, model)
-        if local is not None:
-            result["received"] = sum(ollama_copy.missing_bytes(models_dir, local).values())
-
-    last_error = None
-    for attempt in range(1, module.params["retries"] + 2):
-        result["attempts"] = attempt
-        try:
-            total = ollama.pull(
-                url,
-                pull_name,
-                insecure=insecure,
-                timeout=module.params["timeout"],
-                stall=module.params["stall_timeout"],
-                on_progress=progress.update,
-                check_space=check_space,
+    def pull():
+        """The copy or pull itself: in a process of its own with background."""
+        pull_name, insecure, manifest = model, False, None
+        if source:
+            manifest = _check_source(module, url, model, source, result, fail)
+            pull_name, insecure = ollama_copy.seed_name(source, model), True
+            if manifest is None:  # check mode, and the source does not have it yet
+                module.exit_json(**result)
+            needed = (
+                ollama_copy.missing_bytes(models_dir, manifest)
+                if models_dir
+                else dict(ollama_copy.manifest_blobs(manifest))
             )
-            if not source:
-                if not result["received"]:
-                    result["received"] = total
-                result["bytes"] = total
-            last_error = None
-            break
-        except NoSpace as exc:
-            # Closing the stream cancels the pull; whatever Ollama kept of it goes.
-            with contextlib.suppress(URLError, HTTPError, socket.error):
-                ollama.delete(url, pull_name)  # fails when nothing was kept: fine
-            fail(str(exc))
-        except RuntimeError as exc:
-            # Ollama refused (unknown model, bad name): retrying will not help.
-            fail("pulling %s%s failed: %s" % (model, " from " + source if source else "", exc))
-        except HTTPError as exc:
+            result["received"] = sum(needed.values())
+            result["bytes"] = sum(size for _, size in ollama_copy.manifest_blobs(manifest))
+            if module.check_mode:
+                module.exit_json(**result)
             try:
-                detail = exc.read().decode("utf-8", "replace")
-            except Exception:  # best effort to show Ollama's own words
-                detail = str(exc)
-            fail("pulling %s%s failed: %s" % (model, " from " + source if source else "", detail))
-        except (URLError, socket.error) as exc:
-            last_error = exc  # stalled or dropped: Ollama resumes where it stopped
-            if attempt > module.params["retries"]:
-                break
-            progress.update(status="retrying after: %s" % exc, force=True)
-            time.sleep(min(2**attempt, 30))
-    if last_error is not None:
-        fail(
-            "pulling %s%s stalled or dropped (%d attempt%s), last: %s"
-            % (
-                model,
-                " from " + source if source else "",
-                result["attempts"],
-                "" if result["attempts"] == 1 else "s",
-                last_error,
-            )
-        )
+                check_space(result["received"])
+            except NoSpace as exc:
+                fail(str(exc))
+        elif models_dir:
+            local = ollama_copy.read_manifest(models_dir, model)
+            if local is not None:
+                result["received"] = sum(ollama_copy.missing_bytes(models_dir, local).values())
 
-    if source:
-        try:
-            ollama_copy.copy(url, pull_name, model)
-            ollama_copy.delete(url, pull_name)  # its blobs stay: the canonical name uses them
-        except (URLError, HTTPError, socket.error) as exc:
-            fail("%s arrived as %s but naming it %s failed: %s" % (model, pull_name, model, exc))
-    if models_dir:
-        # Ollama checked every blob it received against its digest: no need to hash them again.
-        local = ollama_copy.read_manifest(models_dir, model)
-        if local is not None:
-            with contextlib.suppress(IOError, OSError):
-                ollama_copy.stamp_blobs(
-                    models_dir, [d for d, _ in ollama_copy.manifest_blobs(local)]
+        last_error = None
+        for attempt in range(1, module.params["retries"] + 2):
+            result["attempts"] = attempt
+            try:
+                total = ollama.pull(
+                    url,
+                    pull_name,
+                    insecure=insecure,
+                    timeout=module.params["timeout"],
+                    stall=module.params["stall_timeout"],
+                    on_progress=progress.update,
+                    check_space=check_space,
                 )
-    progress.update(result["bytes"], result["bytes"], "success", done=True, force=True)
-    module.exit_json(**result)
+                if not source:
+                    if not result["received"]:
+                        result["received"] = total
+                    result["bytes"] = total
+                last_error = None
+                break
+            except NoSpace as exc:
+                # Closing the stream cancels the pull; whatever Ollama kept of it goes.
+                with contextlib.suppress(URLError, HTTPError, socket.error):
+                    ollama.delete(url, pull_name)  # fails when nothing was kept: fine
+                fail(str(exc))
+            except RuntimeError as exc:
+                # Ollama refused (unknown model, bad name): retrying will not help.
+                fail("pulling %s%s failed: %s" % (model, " from " + source if source else "", exc))
+            except HTTPError as exc:
+                try:
+                    detail = exc.read().decode("utf-8", "replace")
+                except Exception:  # best effort to show Ollama's own words
+                    detail = str(exc)
+                fail(
+                    "pulling %s%s failed: %s" % (model, " from " + source if source else "", detail)
+                )
+            except (URLError, socket.error) as exc:
+                last_error = exc  # stalled or dropped: Ollama resumes where it stopped
+                if attempt > module.params["retries"]:
+                    break
+                progress.update(status="retrying after: %s" % exc, force=True)
+                time.sleep(min(2**attempt, 30))
+        if last_error is not None:
+            fail(
+                "pulling %s%s stalled or dropped (%d attempt%s), last: %s"
+                % (
+                    model,
+                    " from " + source if source else "",
+                    result["attempts"],
+                    "" if result["attempts"] == 1 else "s",
+                    last_error,
+                )
+            )
+
+        if source:
+            try:
+                ollama_copy.copy(url, pull_name, model)
+                ollama_copy.delete(url, pull_name)  # its blobs stay: the canonical name uses them
+            except (URLError, HTTPError, socket.error) as exc:
+                fail(
+                    "%s arrived as %s but naming it %s failed: %s" % (model, pull_name, model, exc)
+                )
+        if models_dir:
+            # Ollama checked every blob it received against its digest: no need to hash them again.
+            local = ollama_copy.read_manifest(models_dir, model)
+            if local is not None:
+                with contextlib.suppress(IOError, OSError):
+                    ollama_copy.stamp_blobs(
+                        models_dir, [d for d, _ in ollama_copy.manifest_blobs(local)]
+                    )
+        progress.update(result["bytes"], result["bytes"], "success", done=True, force=True)
+        module.exit_json(**result)
+
+    if module.params["background"] and not module.check_mode:
+        _detach(module, progress, pull)
+    pull()
+
+
+def _detach(module, progress, work):
+    """Run work() in a process of its own and return {started, pid} to the caller at once
+    (never returns). In that process exit_json and fail_json write the result into the
+    progress file instead (its watcher, ollama_pull_progress, hands it on)."""
+    read, write = os.pipe()
+    first = os.fork()
+    if first:
+        os.close(write)
+        with os.fdopen(read) as handle:
+            pid = int(handle.read() or 0)
+        os.waitpid(first, 0)
+        if not pid:
+            module.fail_json(
+                msg="could not start the pull of %s in the background" % progress.model
+            )
+        module.exit_json(changed=False, started=True, pid=pid, model=progress.model)
+    # Double fork: the puller is nobody's child here, in a session of its own, and holds
+    # none of the connection's descriptors (nothing waits for it to close them).
+    os.close(read)
+    os.setsid()
+    second = os.fork()
+    if second:
+        os.write(write, str(second).encode())
+        os._exit(0)
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.closerange(3, 65536)
+
+    def finish(failed, result):
+        result = dict(result, failed=failed)
+        progress.update(done=True, failed=failed, result=result, force=True)
+        os._exit(1 if failed else 0)
+
+    module.exit_json = lambda **result: finish(False, result)
+    module.fail_json = lambda msg, **result: finish(True, dict(result, msg=msg))
+    try:
+        work()
+        finish(True, dict(msg="the pull of %s ended without a result" % progress.model))
+    except BaseException as exc:  # never back into the caller's code: report and end here
+        what = "%s: %s" % (type(exc).__name__, exc)
+        finish(True, dict(msg="the pull of %s stopped: %s" % (progress.model, what)))
+    finally:
+        os._exit(1)
 
 
 def _check_source(module, url, model, source, result, fail):

@@ -13,7 +13,7 @@ module: ollama_pull_progress
 short_description: Read the progress of a model pull running in the background
 description:
   - Reads the progress file M(local_llm.stack.ollama_model) keeps while it pulls
-    asynchronously. Meant for an C(until) loop, whose retries carry the bytes to
+    in the background. Meant for an C(until) loop, whose retries carry the bytes to
     the controller (C(llm models add) draws them as progress bars).
   - Changes nothing.
 options:
@@ -21,11 +21,13 @@ options:
     description: The progress file given to M(local_llm.stack.ollama_model) as I(progress_file).
     type: path
     required: true
-  jid:
+  pid:
     description:
-      - The background job's id; when the job has ended the pull counts as done even if
-        the module could not write its progress (it died, or the name was refused).
-    type: str
+      - The process of a background pull (M(local_llm.stack.ollama_model)'s I(pid) with
+        I(background)). Once the pull has ended this returns its result: C(changed) as the
+        pull's, and a failure (with the pull's C(msg)) when it failed or its process died
+        without a result.
+    type: int
 author:
   - local-llm-stack developers
 """
@@ -68,25 +70,22 @@ failed_pull:
 """
 
 import json
-import os
 
 from ansible.module_utils.basic import AnsibleModule
 
 
-def _job_finished(jid):
-    """Whether Ansible's async wrapper has written the job's final result."""
-    path = os.path.join(os.path.expanduser("~/.ansible_async"), jid)
+def _running(pid):
+    """Whether the process is alive (a zombie waiting to be reaped is not)."""
     try:
-        with open(path) as handle:
-            data = json.load(handle)
-    except (IOError, OSError, ValueError):
+        with open("/proc/%d/stat" % pid) as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (IOError, OSError, IndexError):
         return False
-    return not (data.get("started") and not data.get("finished"))
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(path=dict(type="path", required=True), jid=dict(type="str")),
+        argument_spec=dict(path=dict(type="path", required=True), pid=dict(type="int")),
         supports_check_mode=True,
     )
     state = {"model": "", "completed": 0, "total": 0, "status": "starting", "done": False}
@@ -95,16 +94,29 @@ def main():
             state.update(json.load(handle))
     except (IOError, OSError, ValueError):
         pass  # not written yet: the pull is starting
-    jid = module.params["jid"]
-    module.exit_json(
-        changed=False,
+    pid = module.params["pid"]
+    progress = dict(
         model=state["model"],
         completed=int(state["completed"]),
         total=int(state["total"]),
         status=state["status"],
-        done=bool(state["done"]) or bool(jid and _job_finished(jid)),
         failed_pull=bool(state.get("failed")),
     )
+    result = state.get("result")
+    if pid and result is None and not _running(pid):
+        # Died without a word (killed, out of memory): a failure, not a wait without end.
+        what = state["model"] or "the model"
+        msg = "the pull of %s stopped without a result (its process %d ended): see the journal"
+        result = dict(failed=True, msg=msg % (what, pid))
+    if not pid:
+        module.exit_json(changed=False, done=bool(state["done"]), **progress)
+    if result is None:  # done is written a moment before the result: wait for both
+        module.exit_json(changed=False, done=False, **progress)
+    outcome = dict((k, v) for k, v in result.items() if k not in ("failed", "changed", "msg"))
+    outcome.update(progress, done=True, changed=bool(result.get("changed")))
+    if result.get("failed"):
+        module.fail_json(msg=result.get("msg") or "the pull failed", **outcome)
+    module.exit_json(**outcome)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,16 @@ def test_pull_update_only_from_the_watcher():
     assert pull_view.pull_update({"event": "runner_on_failed", "event_data": {}}) is None
 
 
+def test_a_model_already_present_is_shown_from_the_task_that_started_nothing():
+    res = {"model": "llama3.2:latest", "completed": 7, "total": 7, "done": True,
+           "status": "already present"}  # fmt: skip
+    data = {"host": "pc-01", "task": "Start pulling llama3.2", "res": res}
+    assert pull_view.pull_update({"event": "runner_on_ok", "event_data": data}) == ("pc-01", res)
+    # A pull that started in the background says nothing yet: its watcher reports.
+    data = dict(data, res={"started": True, "pid": 9})
+    assert pull_view.pull_update({"event": "runner_on_ok", "event_data": data}) is None
+
+
 def test_log_lines_at_quarter_steps_and_the_end():
     console = Console(record=True, width=200, force_terminal=False)
     progress = pull_view.PullProgress(console)
