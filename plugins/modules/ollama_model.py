@@ -12,7 +12,7 @@ DOCUMENTATION = r"""
 module: ollama_model
 short_description: Make sure an Ollama server has (or has not) a model
 description:
-  - Idempotent: a model already present is not pulled again; one absent is not deleted.
+  - Idempotent. A model already present is not pulled again; one absent is not deleted.
   - Pulls through Ollama's API, which resumes a partial download; a stalled or
     broken pull is retried.
   - Supports check mode and diff mode.

@@ -24,8 +24,8 @@ options:
   pid:
     description:
       - The process of a background pull (M(local_llm.stack.ollama_model)'s I(pid) with
-        I(background)). Once the pull has ended this returns its result: C(changed) as the
-        pull's, and a failure (with the pull's C(msg)) when it failed or its process died
+        I(background)). Once the pull has ended this returns its result, C(changed) as the
+        pull's, or fails with the pull's C(msg) when the pull failed or its process died
         without a result.
     type: int
 author:
