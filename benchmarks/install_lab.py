@@ -1,9 +1,13 @@
 """Wall time of `llm install` on container labs, through the real CLI.
 
 Prints, for an all-in-one lab (one host), the first install, the second (no-op)
-install and their ratio; then, for a multi-host lab (one chat host, two Ollama
-hosts), its first install and the ratio of its wall time to the all-in-one's.
-Also checks the second run changed nothing on any host.
+install and their ratio, and the same no-op with Mitogen (llm_mitogen) in the same
+run; then, for a multi-host lab (one chat host, two Ollama hosts), its first install
+and the ratio of its wall time to the all-in-one's. Also checks each no-op run
+changed nothing on any host.
+
+The hosts are reached with the docker connection by its short name (`docker`, the
+same plugin as community.docker.docker), which Mitogen knows how to take over.
 
 Needs what scripts/test sets up: Docker, the llm-test-debian13 image and the lab
 registry with the stand-ins (`scripts/build-test-images`). Run:
@@ -85,7 +89,7 @@ def inventory(groups: dict[str, list[str]]) -> str:
     lines = []
     for group, hosts in groups.items():
         lines.append(f"[{group}]")
-        lines += [f"{h} ansible_connection=community.docker.docker" for h in hosts]
+        lines += [f"{h} ansible_connection=docker" for h in hosts]
         lines.append("")
     lines += [
         "[all:vars]",
@@ -111,7 +115,8 @@ def changed_per_host(stack: Path) -> dict[str, int]:
     raise RuntimeError("no stats event in the newest run")
 
 
-def timed_install(stack: Path, inv: Path) -> float:
+def timed_install(stack: Path, inv: Path, mitogen: bool = False) -> float:
+    sh(*LLM, "config", "set", "llm_mitogen", str(mitogen).lower(), "--dir", str(stack), cwd=REPO)
     start = time.perf_counter()
     result = subprocess.run(
         [*LLM, "install", "--dir", str(stack), "-i", str(inv)],
@@ -128,7 +133,9 @@ def timed_install(stack: Path, inv: Path) -> float:
     return elapsed
 
 
-def lab(name: str, groups: dict[str, list[str]], work: Path) -> tuple[float, float]:
+def lab(
+    name: str, groups: dict[str, list[str]], work: Path, mitogen: bool = False
+) -> tuple[float, float, float | None]:
     hosts = sorted({h for members in groups.values() for h in members})
     try:
         for host in hosts:
@@ -142,7 +149,13 @@ def lab(name: str, groups: dict[str, list[str]], work: Path) -> tuple[float, flo
         changed = changed_per_host(stack)
         if any(changed.values()):
             sys.exit(f"{name}: the second install changed something: {changed}")
-        return first, second
+        with_mitogen = None
+        if mitogen:
+            with_mitogen = timed_install(stack, inv, mitogen=True)
+            changed = changed_per_host(stack)
+            if any(changed.values()):
+                sys.exit(f"{name}: the no-op install with Mitogen changed something: {changed}")
+        return first, second, with_mitogen
     finally:
         subprocess.run(["docker", "rm", "-f", "-v", *hosts], capture_output=True, check=False)
 
@@ -150,13 +163,19 @@ def lab(name: str, groups: dict[str, list[str]], work: Path) -> tuple[float, flo
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="llm-bench-") as tmp:
         work = Path(tmp)
-        aio_first, aio_second = lab(
-            "all-in-one", {"llm_ollama": ["bench-aio"], "llm_chat": ["bench-aio"]}, work
+        aio_first, aio_second, aio_mitogen = lab(
+            "all-in-one",
+            {"llm_ollama": ["bench-aio"], "llm_chat": ["bench-aio"]},
+            work,
+            mitogen=True,
         )
+        assert aio_mitogen is not None
         print(f"all-in-one  first install  {aio_first:7.1f} s")
         print(f"all-in-one  second (no-op) {aio_second:7.1f} s   changed=0 on every host")
         print(f"all-in-one  second/first   {aio_second / aio_first:7.2f}")
-        mh_first, mh_second = lab(
+        print(f"all-in-one  no-op, Mitogen {aio_mitogen:7.1f} s   changed=0 on every host")
+        print(f"all-in-one  Mitogen/first  {aio_mitogen / aio_first:7.2f}")
+        mh_first, mh_second, _ = lab(
             "multi-host",
             {"llm_chat": ["bench-chat"], "llm_ollama": ["bench-gpu1", "bench-gpu2"]},
             work,

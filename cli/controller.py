@@ -159,6 +159,32 @@ def ssh_environment(runs: Path, environ: Mapping[str, str], cfg: Path | None) ->
     return env
 
 
+MITOGEN_SETTING = "llm_mitogen"
+
+
+def mitogen_environment(enabled: object, environ: Mapping[str, str]) -> dict[str, str]:
+    """Ansible's settings for Mitogen's strategy (docs/performance.md) when config.yml's
+    llm_mitogen is on and the user chose no strategy of their own. Mitogen runs tasks of
+    the ssh, local and docker connections (by those short names) through one Python
+    interpreter per host kept open for the run, instead of a new one per task."""
+    if enabled is not True or "ANSIBLE_STRATEGY" in environ:
+        return {}
+    import importlib.util
+
+    spec = importlib.util.find_spec("ansible_mitogen")
+    if spec is None or not spec.submodule_search_locations:
+        raise LlmError(
+            f"{MITOGEN_SETTING} is on but Mitogen is not installed beside llm",
+            f"pip install mitogen (into llm's environment), or 'llm config set {MITOGEN_SETTING}"
+            " false'",
+        )
+    package = Path(next(iter(spec.submodule_search_locations)))
+    return {
+        "ANSIBLE_STRATEGY_PLUGINS": str(package / "plugins" / "strategy"),
+        "ANSIBLE_STRATEGY": "mitogen_linear",
+    }
+
+
 # Hosts that failed last time, per playbook.
 
 

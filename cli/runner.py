@@ -171,12 +171,14 @@ def _ansible_bin_dir(stack: StackDir) -> Path:
     return links.point(stack.runs / "bin" / "ansible-playbook", Path(found)).parent
 
 
-def _environment(stack: StackDir, color: bool) -> dict[str, str]:
+def _environment(stack: StackDir, color: bool, config: dict[str, Any]) -> dict[str, str]:
     """What ansible-playbook needs beyond the user's environment: our Ansible, our
-    collection, and SSH settings for driving many hosts (cli.controller.ssh_environment)."""
+    collection, SSH settings for driving many hosts (cli.controller.ssh_environment) and
+    Mitogen where config.yml turns it on."""
     cfg = controller.user_ansible_cfg(os.environ, stack.runs)
     return {
         **controller.ssh_environment(stack.runs, os.environ, cfg),
+        **controller.mitogen_environment(config.get(controller.MITOGEN_SETTING), os.environ),
         "PATH": os.pathsep.join([str(_ansible_bin_dir(stack)), os.environ.get("PATH", "")]),
         "ANSIBLE_COLLECTIONS_PATH": os.pathsep.join(
             [
@@ -194,7 +196,9 @@ def _environment(stack: StackDir, color: bool) -> dict[str, str]:
 def run(stack: StackDir, job: PlaybookRun, display: Any) -> int:
     """Run the playbook; returns the `llm` exit status (0, 1 or 130)."""
     stack.runs.mkdir(mode=0o700, parents=True, exist_ok=True)
-    env = _environment(stack, color=display.console.is_terminal)
+    config = _stack_config(stack)
+    _refuse_bad_settings(stack, config)
+    env = _environment(stack, color=display.console.is_terminal, config=config)
     cmdline = [flag for flag, on in (("--check", job.check), ("--diff", job.diff)) if on]
     if vault.is_encrypted(stack.secrets):
         # The playbooks' include_vars decrypts secrets.yml with it.
@@ -207,8 +211,6 @@ def run(stack: StackDir, job: PlaybookRun, display: Any) -> int:
             err=True,
         )
 
-    config = _stack_config(stack)
-    _refuse_bad_settings(stack, config)
     if job.change or job.playbook == "install":
         pending.load(stack.runs)  # a damaged record is refused before, not after, the run
     inventories = [str(_stack_vars_inventory(stack, config)), str(job.inventory)]

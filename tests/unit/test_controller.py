@@ -364,3 +364,30 @@ def test_a_play_where_every_host_failed_leaves_the_others_unfinished(
     assert runner_module.run(StackDir(stack), run, display) == 1
     assert controller.read_failed(stack / "runs", "install") == ["bad", "gone", "good"]
     assert "the plays after it did not run on good" in display.console.file.getvalue()
+
+
+def test_mitogen_only_where_config_turns_it_on_and_the_user_chose_no_strategy():
+    env = controller.mitogen_environment(True, {})
+    assert env["ANSIBLE_STRATEGY"] == "mitogen_linear"
+    assert (Path(env["ANSIBLE_STRATEGY_PLUGINS"]) / "mitogen_linear.py").is_file()
+    assert controller.mitogen_environment(False, {}) == {}
+    assert controller.mitogen_environment(None, {}) == {}
+    assert controller.mitogen_environment(True, {"ANSIBLE_STRATEGY": "free"}) == {}
+
+
+def test_mitogen_on_without_mitogen_installed_says_what_to_do(monkeypatch):
+    import importlib.util
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(controller.LlmError, match="Mitogen is not installed") as caught:
+        controller.mitogen_environment(True, {})
+    assert "llm config set llm_mitogen false" in str(caught.value.hint)
+
+
+def test_llm_mitogen_is_a_boolean_setting(tmp_path):
+    stack = ["--dir", str(tmp_path / "stack")]
+    cli = CliRunner()
+    assert cli.invoke(llm, ["init", *stack]).exit_code == 0
+    assert cli.invoke(llm, ["config", "set", "llm_mitogen", "true", *stack]).exit_code == 0
+    refused = cli.invoke(llm, ["config", "set", "llm_mitogen", "1", *stack])
+    assert refused.exit_code != 0 and "llm_mitogen" in refused.output
