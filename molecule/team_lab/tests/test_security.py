@@ -171,12 +171,6 @@ def test_ollama_answers_the_gateway_only(secured):
         assert in_host("gw", "curl", "-fsS", "-m", "5", url).returncode == 0, url
         for client in ("chat", "outside"):
             assert in_host(client, "curl", "-fsS", "-m", "3", url).returncode != 0, (client, url)
-        # LibreChat's container goes through the gateway too: refused on its own host, as
-        # it is where the gateway and the chat share one (the Ollama host lets that in).
-        direct = in_host("chat", "docker", "exec", "llm-librechat", "curl", "-sS", "-m", "3", url)
-        assert "Connection refused" in direct.stderr, (url, direct.stderr)
-    chain = in_host("chat", "nft", "list", "chain", "inet", "llm_stack", "forward").stdout
-    assert re.search(r"packets [1-9]\d* bytes \d+ reject with tcp reset comment \"keyless", chain)
 
 
 def test_a_local_user_on_an_ollama_host_cannot_reach_it(secured):
