@@ -162,13 +162,17 @@ def ssh_environment(runs: Path, environ: Mapping[str, str], cfg: Path | None) ->
 MITOGEN_SETTING = "llm_mitogen"
 
 
-def mitogen_environment(enabled: object, environ: Mapping[str, str]) -> dict[str, str]:
+def mitogen_environment(
+    enabled: object, environ: Mapping[str, str], cfg: Path | None = None
+) -> dict[str, str]:
     """Ansible's settings for Mitogen's strategy (docs/performance.md) when config.yml's
     llm_mitogen is on and the user chose no strategy of their own. Mitogen runs tasks of
     the ssh, local and docker connections (by those short names) through one Python
     interpreter per host kept open for the run, instead of a new one per task."""
     if enabled is not True or "ANSIBLE_STRATEGY" in environ:
         return {}
+    if _cfg_has(cfg, [("defaults", "strategy")]):
+        return {}  # their ansible.cfg's strategy: an environment variable would override it
     import importlib.util
 
     spec = importlib.util.find_spec("ansible_mitogen")

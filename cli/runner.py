@@ -178,7 +178,7 @@ def _environment(stack: StackDir, color: bool, config: dict[str, Any]) -> dict[s
     cfg = controller.user_ansible_cfg(os.environ, stack.runs)
     return {
         **controller.ssh_environment(stack.runs, os.environ, cfg),
-        **controller.mitogen_environment(config.get(controller.MITOGEN_SETTING), os.environ),
+        **controller.mitogen_environment(config.get(controller.MITOGEN_SETTING), os.environ, cfg),
         "PATH": os.pathsep.join([str(_ansible_bin_dir(stack)), os.environ.get("PATH", "")]),
         "ANSIBLE_COLLECTIONS_PATH": os.pathsep.join(
             [

@@ -39,7 +39,7 @@ STACK_WIDE = {
     },
     "llm_mitogen": {
         "type": "bool",
-        "description": "Run Ansible with Mitogen: a no-op re-run 2.4x faster (docs/performance.md).",
+        "description": "Run Ansible with Mitogen: no-op re-runs 2.4x faster (docs/performance.md).",
     },
 }
 

@@ -235,6 +235,8 @@ def main():
         )
     if not result["changed"] or (module.check_mode and not (wanted and source)):
         progress.update(result["bytes"], result["bytes"], "already present", done=True, force=True)
+        if result["changed"]:  # check mode: it would be pulled
+            module.exit_json(**result)
         # The progress fields too, so `llm models add` shows it without a watcher's poll.
         module.exit_json(
             completed=result["bytes"], total=result["bytes"], status="already present",
@@ -368,6 +370,8 @@ def _detach(module, progress, work):
     """Run work() in a process of its own and return {started, pid} to the caller at once
     (never returns). In that process exit_json and fail_json write the result into the
     progress file instead (its watcher, ollama_pull_progress, hands it on)."""
+    # A fresh state first: a file left by an earlier pull must not pass for this one's.
+    progress.update(status="starting", force=True)
     read, write = os.pipe()
     first = os.fork()
     if first:

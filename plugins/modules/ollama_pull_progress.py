@@ -88,13 +88,16 @@ def main():
         argument_spec=dict(path=dict(type="path", required=True), pid=dict(type="int")),
         supports_check_mode=True,
     )
+    pid = module.params["pid"]
+    # Alive before the file is read: a pull that wrote its result and ended in between
+    # is then read with its result, not taken for one that died without it.
+    alive = bool(pid) and _running(pid)
     state = {"model": "", "completed": 0, "total": 0, "status": "starting", "done": False}
     try:
         with open(module.params["path"]) as handle:
             state.update(json.load(handle))
     except (IOError, OSError, ValueError):
         pass  # not written yet: the pull is starting
-    pid = module.params["pid"]
     progress = dict(
         model=state["model"],
         completed=int(state["completed"]),
@@ -103,7 +106,7 @@ def main():
         failed_pull=bool(state.get("failed")),
     )
     result = state.get("result")
-    if pid and result is None and not _running(pid):
+    if pid and result is None and not alive:
         # Died without a word (killed, out of memory): a failure, not a wait without end.
         what = state["model"] or "the model"
         msg = "the pull of %s stopped without a result (its process %d ended): see the journal"
@@ -113,7 +116,10 @@ def main():
     if result is None:  # done is written a moment before the result: wait for both
         module.exit_json(changed=False, done=False, **progress)
     outcome = dict((k, v) for k, v in result.items() if k not in ("failed", "changed", "msg"))
-    outcome.update(progress, done=True, changed=bool(result.get("changed")))
+    # A pull that failed changed nothing the recap should count.
+    outcome.update(
+        progress, done=True, changed=bool(result.get("changed")) and not result.get("failed")
+    )
     if result.get("failed"):
         module.fail_json(msg=result.get("msg") or "the pull failed", **outcome)
     module.exit_json(**outcome)

@@ -391,3 +391,9 @@ def test_llm_mitogen_is_a_boolean_setting(tmp_path):
     assert cli.invoke(llm, ["config", "set", "llm_mitogen", "true", *stack]).exit_code == 0
     refused = cli.invoke(llm, ["config", "set", "llm_mitogen", "1", *stack])
     assert refused.exit_code != 0 and "llm_mitogen" in refused.output
+
+
+def test_mitogen_leaves_a_strategy_chosen_in_ansible_cfg(tmp_path):
+    cfg = tmp_path / "ansible.cfg"
+    cfg.write_text("[defaults]\nstrategy = free\n")
+    assert controller.mitogen_environment(True, {}, cfg) == {}

@@ -123,3 +123,28 @@ def test_a_pull_whose_process_died_is_a_failure_not_a_wait(collections_dir, tmp_
         collections_dir, "ollama_pull_progress", {"path": str(progress), "pid": dead.pid}
     )
     assert final["done"] and final["failed"] and "stopped without a result" in final["msg"]
+
+
+def test_a_pull_that_ended_with_its_result_is_read_with_it(collections_dir, tmp_path):
+    """Its process is gone, its result is in the file: a success, not a death."""
+    progress = tmp_path / "pull.json"
+    result = {"changed": True, "failed": False, "received": 9}
+    progress.write_text(json.dumps({"model": "m:latest", "completed": 9, "total": 9,
+                                    "done": True, "result": result}))  # fmt: skip
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    final = module(
+        collections_dir, "ollama_pull_progress", {"path": str(progress), "pid": dead.pid}
+    )
+    assert final["done"] and not final.get("failed") and final["changed"], final
+
+
+def test_an_earlier_pulls_file_does_not_pass_for_this_one(collections_dir, ollama_url, tmp_path):
+    progress = tmp_path / "pull.json"
+    old = {"model": "missing:latest", "done": True, "result": {"changed": True, "failed": False}}
+    progress.write_text(json.dumps(old))
+    start = start_pull(collections_dir, ollama_url, "missing", progress)
+    final, _ = watch(collections_dir, progress, start["pid"])
+    assert final["failed"] and not final["changed"], (
+        final
+    )  # this pull's failure, not the old success
