@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -21,6 +25,19 @@ def collections_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     link.symlink_to(REPO, target_is_directory=True)
     sys.path.insert(0, str(base))
     return base
+
+
+@contextmanager
+def serving(
+    handler: type[BaseHTTPRequestHandler], server: type[HTTPServer] = ThreadingHTTPServer
+) -> Iterator[str]:
+    """An HTTP server on a free loopback port, in a thread: its base URL while it runs."""
+    httpd = server(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}"
+    finally:
+        httpd.shutdown()
 
 
 def assert_no_secret_leaked(stack: Path, *texts: str) -> None:

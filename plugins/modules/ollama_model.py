@@ -235,13 +235,10 @@ def main():
         )
     if not result["changed"] or (module.check_mode and not (wanted and source)):
         progress.update(result["bytes"], result["bytes"], "already present", done=True, force=True)
-        if result["changed"]:  # check mode: it would be pulled
-            module.exit_json(**result)
-        # The progress fields too, so `llm models add` shows it without a watcher's poll.
-        module.exit_json(
-            completed=result["bytes"], total=result["bytes"], status="already present",
-            done=True, **result
-        )  # fmt: skip
+        # Here already: the progress fields too, so `llm models add` shows it without a
+        # watcher's poll (not in a check run that finds it missing).
+        shown = dict(completed=result["bytes"], total=result["bytes"], status="already present")
+        module.exit_json(**result, **({} if result["changed"] else dict(shown, done=True)))
 
     if not wanted:
         try:

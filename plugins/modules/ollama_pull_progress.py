@@ -105,14 +105,14 @@ def main():
         status=state["status"],
         failed_pull=bool(state.get("failed")),
     )
+    if not pid:
+        module.exit_json(changed=False, done=bool(state["done"]), **progress)
     result = state.get("result")
-    if pid and result is None and not alive:
+    if result is None and not alive:
         # Died without a word (killed, out of memory): a failure, not a wait without end.
         what = state["model"] or "the model"
         msg = "the pull of %s stopped without a result (its process %d ended): see the journal"
         result = dict(failed=True, msg=msg % (what, pid))
-    if not pid:
-        module.exit_json(changed=False, done=bool(state["done"]), **progress)
     if result is None:  # done is written a moment before the result: wait for both
         module.exit_json(changed=False, done=False, **progress)
     outcome = dict((k, v) for k, v in result.items() if k not in ("failed", "changed", "msg"))

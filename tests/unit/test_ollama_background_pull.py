@@ -7,13 +7,14 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
+
+from tests.conftest import serving
 
 
 class FakeOllama(BaseHTTPRequestHandler):
@@ -51,10 +52,8 @@ class FakeOllama(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def ollama_url():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), FakeOllama)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
+    with serving(FakeOllama) as url:
+        yield url
 
 
 def module(collections_dir: Path, name: str, args: dict) -> dict:

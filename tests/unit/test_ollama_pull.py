@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import importlib
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import ClassVar
 
 import pytest
+
+from tests.conftest import serving
 
 GB = 10**9
 EVENTS = [
@@ -36,10 +37,8 @@ class Pull(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def server():
-    httpd = HTTPServer(("127.0.0.1", 0), Pull)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
+    with serving(Pull, HTTPServer) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -101,10 +100,8 @@ class Stalling(BaseHTTPRequestHandler):
 @pytest.fixture
 def stalling():
     Stalling.gone = False
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Stalling)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
+    with serving(Stalling) as url:
+        yield url
 
 
 def layer(completed: int, total: int = 1000) -> dict:
