@@ -47,4 +47,6 @@ class FilterModule(object):
             "port_owner": port_owner,
             "port_clashes": _wrap(_s.port_clashes),
             "chat_ollama_hosts": _wrap(_s.chat_ollama_hosts),
+            # groups['llm_ollama'] | lab_setting(hostvars, 'ollama_port', 'ollama')
+            "lab_setting": _wrap(_s.lab_setting),
         }

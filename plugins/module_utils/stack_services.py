@@ -151,3 +151,36 @@ def chat_ollama_hosts(
     if scope == "auto":
         scope = "own" if chat_host in ollama and set(chat) == set(ollama) else "all"
     return [chat_host] if scope == "own" else ollama
+
+
+def role_default(role, name, roles_dir=ROLES_DIR):
+    """A role's default for a setting (its defaults/main.yml), as written there: what
+    a host that does not set it has, read where that host's role defaults are not in
+    hostvars (a play on other hosts, a --limit run)."""
+    import yaml  # controller side only: a filter's helper
+
+    path = os.path.join(roles_dir, role, "defaults", "main.yml")
+    try:
+        with open(path) as handle:
+            defaults = yaml.safe_load(handle) or {}
+    except OSError as exc:
+        raise RegistryError("cannot read %s's defaults (%s): %s" % (role, path, exc)) from None
+    if name not in defaults:
+        raise RegistryError("role %s has no default for %s (%s)" % (role, name, path))
+    return defaults[name]
+
+
+def lab_setting(hosts, hostvars, name, role, roles_dir=ROLES_DIR):
+    """Each host's value of a role's setting: its inventory's, else the role's default.
+    From the inventory, so a --limit run sees every host of the lab, not only its own."""
+    default = None
+    out = []
+    for host in hosts or []:
+        variables = hostvars[host]
+        if name in variables:
+            out.append(variables[name])
+            continue
+        if default is None:
+            default = role_default(role, name, roles_dir)
+        out.append(default)
+    return out

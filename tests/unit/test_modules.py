@@ -87,6 +87,18 @@ def test_which_ollama_hosts_a_chat_host_uses():
         logic.chat_ollama_hosts("chat", team, "mine")
 
 
+def test_a_lab_setting_is_each_hosts_own_else_the_roles_default(tmp_path):
+    (tmp_path / "ollama" / "defaults").mkdir(parents=True)
+    (tmp_path / "ollama" / "defaults" / "main.yml").write_text("ollama_port: 11434\n")
+    hostvars = {"gpu-01": {}, "gpu-02": {"ollama_port": 11500}}
+    got = logic.lab_setting(["gpu-01", "gpu-02"], hostvars, "ollama_port", "ollama", str(tmp_path))
+    assert got == [11434, 11500]
+    with pytest.raises(logic.RegistryError, match="no default for ollama_nope"):
+        logic.lab_setting(["gpu-01"], hostvars, "ollama_nope", "ollama", str(tmp_path))
+    # The collection's own role: what install.yml hands the firewall.
+    assert logic.lab_setting(["x"], {"x": {}}, "ollama_port", "ollama") == [11434]
+
+
 def test_the_collection_declares_each_service_once_with_its_group():
     services = registry.services()
     core = ["ollama", "model_seed", "mongodb", "meilisearch", "librechat"]

@@ -171,6 +171,12 @@ def test_ollama_answers_the_gateway_only(secured):
         assert in_host("gw", "curl", "-fsS", "-m", "5", url).returncode == 0, url
         for client in ("chat", "outside"):
             assert in_host(client, "curl", "-fsS", "-m", "3", url).returncode != 0, (client, url)
+        # LibreChat's container goes through the gateway too: refused on its own host, as
+        # it is where the gateway and the chat share one (the Ollama host lets that in).
+        direct = in_host("chat", "docker", "exec", "llm-librechat", "curl", "-sS", "-m", "3", url)
+        assert "Connection refused" in direct.stderr, (url, direct.stderr)
+    chain = in_host("chat", "nft", "list", "chain", "inet", "llm_stack", "forward").stdout
+    assert re.search(r"packets [1-9]\d* bytes \d+ reject with tcp reset comment \"keyless", chain)
 
 
 def test_a_local_user_on_an_ollama_host_cannot_reach_it(secured):
@@ -477,6 +483,11 @@ def test_rotating_the_ca_reissues_and_the_pcs_trust_the_new_one(secured):
     page = in_host("outside", "curl", "-fsS", "--resolve", f"gw:443:{address('gw')}",
                    "https://gw/")  # fmt: skip
     assert page.returncode == 0, page.stderr
+    # The rotation ran on some hosts only (--limit): the chat host's containers are still
+    # kept from every Ollama host's port, which come from the inventory, not the play.
+    chain = in_host("chat", "nft", "list", "chain", "inet", "llm_stack", "forward").stdout
+    keyless = [line for line in chain.splitlines() if "keyless API from a container" in line]
+    assert keyless and "11434" in keyless[0] and "11500" in keyless[0], chain
 
 
 def test_a_rerun_changes_nothing(secured):
