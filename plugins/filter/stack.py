@@ -49,4 +49,7 @@ class FilterModule(object):
             "chat_ollama_hosts": _wrap(_s.chat_ollama_hosts),
             # groups['llm_ollama'] | lab_setting(hostvars, 'ollama_port', 'ollama')
             "lab_setting": _wrap(_s.lab_setting),
+            "role_checks": _wrap(_s.role_checks),
+            "module_settings": _wrap(_s.module_settings),
+            "container_groups": _wrap(_s.container_groups),
         }

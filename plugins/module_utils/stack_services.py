@@ -71,6 +71,50 @@ def service_roles(registry, modules, roles_dir=ROLES_DIR):
     return out
 
 
+# A role placed on this group runs on every stack host (the firewall).
+EVERY_STACK_HOST = "llm_stack"
+
+
+def role_groups(module, role):
+    """The groups a module's role runs on: its `runs_on` entry, else the module's groups."""
+    return list((module.get("runs_on") or {}).get(role) or module.get("groups") or [])
+
+
+def role_checks(registry, modules, group_names, roles_dir=ROLES_DIR):
+    """Roles of these modules, in registry order, that have a tasks/preflight.yml and
+    run on one of group_names: the checks install.yml's first play runs on a host."""
+    out = []
+    here = set(group_names or []) | {EVERY_STACK_HOST}
+    for name, module in registry.items():
+        if name not in modules:
+            continue
+        for role in module.get("roles", []):
+            has_checks = os.path.isfile(os.path.join(roles_dir, role, "tasks", "preflight.yml"))
+            if role not in out and has_checks and here & set(role_groups(module, role)):
+                out.append(role)
+    return out
+
+
+def module_settings(registry, modules):
+    """What the enabled modules set for other modules' roles (each module's `sets`),
+    merged in registry order: the only way one module changes another's role."""
+    out = {}
+    for name, module in registry.items():
+        if name in modules:
+            out.update(module.get("sets") or {})
+    return out
+
+
+def container_groups(registry, modules):
+    """Groups whose hosts run containers for these modules (each module's `containers_on`):
+    where the container runtime is installed."""
+    out = []
+    for name, module in registry.items():
+        if name in modules:
+            out += [g for g in module.get("containers_on") or [] if g not in out]
+    return out
+
+
 def _switched_off(service):
     """`enabled` (optional, templated by the role): false for a service the role's
     settings leave out on this host (the model seed of a lab with one Ollama host)."""

@@ -99,6 +99,27 @@ def test_a_lab_setting_is_each_hosts_own_else_the_roles_default(tmp_path):
     assert logic.lab_setting(["x"], {"x": {}}, "ollama_port", "ollama") == [11434]
 
 
+def test_the_registry_places_each_roles_checks_and_what_a_module_sets(tmp_path):
+    for role in ("a", "c", "d"):
+        (tmp_path / role / "tasks").mkdir(parents=True)
+        (tmp_path / role / "tasks" / "preflight.yml").write_text("---\n")
+    registry = {
+        "core": {"roles": ["a", "b"], "groups": ["g1", "g2"], "runs_on": {"a": ["g2"]},
+                 "containers_on": ["g1", "g2"]},
+        "extra": {"roles": ["c", "d"], "groups": ["g3"], "runs_on": {"d": ["llm_stack"]},
+                  "sets": {"a_mode": "behind"}, "containers_on": ["g3", "g1"]},
+    }  # fmt: skip
+    checks = logic.role_checks
+    assert checks(registry, ["core", "extra"], ["g2"], str(tmp_path)) == ["a", "d"]
+    assert checks(registry, ["core", "extra"], ["g1"], str(tmp_path)) == ["d"]
+    assert checks(registry, ["core", "extra"], ["g3"], str(tmp_path)) == ["c", "d"]
+    assert checks(registry, ["core"], ["g3"], str(tmp_path)) == []  # extra is off
+    assert logic.module_settings(registry, ["core"]) == {}
+    assert logic.module_settings(registry, ["core", "extra"]) == {"a_mode": "behind"}
+    assert logic.container_groups(registry, ["core", "extra"]) == ["g1", "g2", "g3"]
+    assert logic.container_groups(registry, ["extra"]) == ["g3", "g1"]
+
+
 def test_the_collection_declares_each_service_once_with_its_group():
     services = registry.services()
     core = ["ollama", "model_seed", "mongodb", "meilisearch", "librechat"]
