@@ -11,9 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from cli import registry
 from cli.errors import LlmError
-
-STACK_GROUPS = ("llm_ollama", "llm_chat", "llm_gateway", "llm_monitoring")
 
 
 def resolve(path: str | os.PathLike[str] | None, default: Path) -> Path:
@@ -109,17 +108,17 @@ def _load(path: Path) -> Any:
 def _inspect(path: Path, limit: str | None) -> tuple[dict[str, list[str]], list[str]]:
     """(stack group -> hosts, hosts the run will touch), with the checks above."""
     manager = _load(path)
-
+    stack_groups = registry.stack_groups()
     members = {
         group: [h.name for h in manager.groups[group].get_hosts()]
         if group in manager.groups
         else []
-        for group in STACK_GROUPS
+        for group in stack_groups
     }
     in_stack = {host for hosts in members.values() for host in hosts}
     if not in_stack:
         raise LlmError(
-            f"inventory {path} puts no host in any of the groups {', '.join(STACK_GROUPS)}",
+            f"inventory {path} puts no host in any of the groups {', '.join(stack_groups)}",
             "add hosts to those groups (see inventories/ for examples)",
         )
     if members["llm_chat"] and not members["llm_ollama"]:

@@ -125,6 +125,15 @@ def services() -> dict[str, Service]:
     return {s.name: s for m in modules().values() for s in m.services}
 
 
+def stack_groups() -> tuple[str, ...]:
+    """Every group a module deploys on, in registry order: their hosts are the stack's
+    (the playbooks' _llm_stack_groups, from the same entries)."""
+    out: list[str] = []
+    for spec in raw_registry().values():
+        out += [g for g in spec.get("groups") or () if g not in out]
+    return tuple(out)
+
+
 def optional_modules() -> list[str]:
     return [m.name for m in modules().values() if m.optional]
 
