@@ -50,6 +50,9 @@ class FilterModule(object):
             # groups['llm_ollama'] | lab_setting(hostvars, 'ollama_port', 'ollama')
             "lab_setting": _wrap(_s.lab_setting),
             "role_checks": _wrap(_s.role_checks),
+            "host_roles": _wrap(_s.host_roles),
+            "stage_roles": _wrap(_s.stage_roles),
+            "role_modules": _wrap(_s.role_modules),
             "module_settings": _wrap(_s.module_settings),
             "container_groups": _wrap(_s.container_groups),
         }

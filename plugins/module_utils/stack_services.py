@@ -80,19 +80,71 @@ def role_groups(module, role):
     return list((module.get("runs_on") or {}).get(role) or module.get("groups") or [])
 
 
-def role_checks(registry, modules, group_names, roles_dir=ROLES_DIR):
-    """Roles of these modules, in registry order, that have a tasks/preflight.yml and
-    run on one of group_names: the checks install.yml's first play runs on a host."""
-    out = []
-    here = set(group_names or []) | {EVERY_STACK_HOST}
+# The install's stages, in order (playbooks/install.yml runs one play per stage): a
+# role's `stages` entry in its module, else the default. Roles of one stage must not
+# need each other across hosts; on one host they run in registry order.
+STAGES = ("drivers", "models", "front", "apps", "lockdown")
+DEFAULT_STAGE = "apps"
+
+
+def role_stage(module, role):
+    """The install stage a module's role runs in."""
+    stage = (module.get("stages") or {}).get(role, DEFAULT_STAGE)
+    if stage not in STAGES:
+        known = ", ".join(STAGES)
+        raise RegistryError("role %s: unknown stage %r (stages: %s)" % (role, stage, known))
+    return stage
+
+
+def _enabled_roles(registry, modules):
+    """(module, role) for each role of these modules, in registry order, once each."""
+    seen = set()
     for name, module in registry.items():
         if name not in modules:
             continue
         for role in module.get("roles", []):
-            has_checks = os.path.isfile(os.path.join(roles_dir, role, "tasks", "preflight.yml"))
-            if role not in out and has_checks and here & set(role_groups(module, role)):
-                out.append(role)
+            if role not in seen:
+                seen.add(role)
+                yield module, role
+
+
+def host_roles(registry, modules, group_names):
+    """Roles of these modules, in registry order, that run on a host in group_names."""
+    here = set(group_names or []) | {EVERY_STACK_HOST}
+    return [
+        role
+        for module, role in _enabled_roles(registry, modules)
+        if here & set(role_groups(module, role))
+    ]
+
+
+def stage_roles(registry, modules, stage, roles_dir=ROLES_DIR):
+    """Roles of these modules that are in the collection and run in this install stage,
+    in registry order: the same list on every host (each host runs those of host_roles)."""
+    return [
+        role
+        for module, role in _enabled_roles(registry, modules)
+        if role_stage(module, role) == stage and role_present(role, roles_dir)
+    ]
+
+
+def role_modules(registry):
+    """{role: module} for every role of the registry (a role's tasks are tagged with both)."""
+    out = {}
+    for name, module in registry.items():
+        for role in module.get("roles", []):
+            out.setdefault(role, name)
     return out
+
+
+def role_checks(registry, modules, group_names, roles_dir=ROLES_DIR):
+    """Roles of these modules, in registry order, that have a tasks/preflight.yml and
+    run on one of group_names: the checks install.yml's first play runs on a host."""
+    return [
+        role
+        for role in host_roles(registry, modules, group_names)
+        if os.path.isfile(os.path.join(roles_dir, role, "tasks", "preflight.yml"))
+    ]
 
 
 def module_settings(registry, modules):

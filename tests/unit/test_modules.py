@@ -120,6 +120,51 @@ def test_the_registry_places_each_roles_checks_and_what_a_module_sets(tmp_path):
     assert logic.container_groups(registry, ["extra"]) == ["g3", "g1"]
 
 
+def test_each_role_runs_in_its_stage_on_its_hosts_in_registry_order(tmp_path):
+    for role in ("a", "b", "c", "d"):
+        (tmp_path / role / "tasks").mkdir(parents=True)
+    registry = {
+        "core": {"roles": ["a", "b"], "groups": ["g1", "g2"], "runs_on": {"a": ["g2"]},
+                 "stages": {"a": "models"}},
+        "extra": {"roles": ["c", "d"], "groups": ["g3"], "runs_on": {"d": ["llm_stack"]},
+                  "stages": {"d": "lockdown"}},
+        "planned": {"roles": ["e"], "groups": ["g1"]},  # no role e in the collection
+    }  # fmt: skip
+    both = ["core", "extra"]
+    assert logic.host_roles(registry, both, ["g2"]) == ["a", "b", "d"]
+    assert logic.host_roles(registry, both, ["g3"]) == ["c", "d"]
+    assert logic.host_roles(registry, ["core"], ["g3"]) == []
+    stage = logic.stage_roles
+    assert stage(registry, both, "models", str(tmp_path)) == ["a"]
+    assert stage(registry, both, "apps", str(tmp_path)) == ["b", "c"]  # the default stage
+    assert stage(registry, both, "lockdown", str(tmp_path)) == ["d"]
+    assert stage(registry, ["core"], "lockdown", str(tmp_path)) == []
+    assert stage(registry, [*both, "planned"], "apps", str(tmp_path)) == ["b", "c"]
+    assert logic.role_modules(registry) == {"a": "core", "b": "core", "c": "extra",
+                                            "d": "extra", "e": "planned"}  # fmt: skip
+    with pytest.raises(logic.RegistryError, match="unknown stage 'late'"):
+        stage({"m": {"roles": ["a"], "stages": {"a": "late"}}}, ["m"], "apps", str(tmp_path))
+
+
+def test_install_runs_every_stage_once_in_order_and_every_role_has_a_stage():
+    """install.yml imports the stage play once per stage, in STAGES' order; each role
+    of the collection's registry is in one (a typo in `stages` fails here, not at run)."""
+    playbooks = registry.collection.root() / "playbooks"
+    install = yaml.safe_load((playbooks / "install.yml").read_text())
+    stages = [
+        p["vars"]["__llm_install_stage"] for p in install if "ansible.builtin.import_playbook" in p
+    ]
+    assert stages == list(logic.STAGES)
+    mods = registry.raw_registry()
+    everything = list(mods)
+    placed = [r for s in logic.STAGES for r in logic.stage_roles(mods, everything, s)]
+    assert sorted(placed) == sorted(
+        {r for m in mods.values() for r in m["roles"] if logic.role_present(r)}
+    )
+    assert logic.stage_roles(mods, everything, "drivers") == ["gpu_nvidia", "gpu_rocm"]
+    assert logic.stage_roles(mods, everything, "apps") == ["mongodb", "librechat"]
+
+
 def test_the_collection_declares_each_service_once_with_its_group():
     services = registry.services()
     core = ["ollama", "model_seed", "mongodb", "meilisearch", "librechat"]
