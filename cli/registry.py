@@ -39,6 +39,7 @@ class Module:
     groups: tuple[str, ...]
     optional: bool
     default: bool
+    requires: tuple[str, ...]  # modules that must be enabled with it
     available: bool  # every role is in the collection
     services: tuple[Service, ...]
 
@@ -100,6 +101,7 @@ def modules() -> dict[str, Module]:
             groups=tuple(spec.get("groups") or ()),
             optional=bool(spec.get("optional", False)),
             default=bool(spec.get("default", False)),
+            requires=tuple(spec.get("requires") or ()),
             available=logic().module_available(spec, roles_dir),
             services=services,
         )

@@ -129,6 +129,20 @@ def _switch(stack_dir: Path | None, name: str, on: bool, inventory_file: Path | 
     wanted = [
         m for m in registry.optional_modules() if (m == name and on) or (m != name and m in current)
     ]
+    if on:
+        missing = [m for m in module.requires if m not in wanted]
+        if missing:
+            raise LlmError(
+                f"module {name} requires {', '.join(missing)}, which is not enabled",
+                f"'llm modules enable {missing[0]}' first, then enable {name} again",
+            )
+    else:
+        needing = [m for m in wanted if name in registry.module(m).requires]
+        if needing:
+            raise LlmError(
+                f"module {', '.join(needing)} requires {name}",
+                f"'llm modules disable {needing[0]}' first, then disable {name} again",
+            )
     if (name in current) == on:
         click.echo(f"{name} is already {'enabled' if on else 'disabled'} in {stack.config}")
         return EXIT_OK

@@ -43,7 +43,15 @@ def enabled_modules(registry, chosen):
             return True
         return module.get("default", False) if chosen is None else name in chosen
 
-    return [name for name, module in registry.items() if wanted(name, module)]
+    out = [name for name, module in registry.items() if wanted(name, module)]
+    for name in out:
+        missing = [m for m in registry[name].get("requires") or [] if m not in out]
+        if missing:
+            raise RegistryError(
+                "module %s requires %s, which llm_modules leaves off: enable it too "
+                "('llm modules enable %s')" % (name, ", ".join(missing), missing[0])
+            )
+    return out
 
 
 def role_present(role, roles_dir=ROLES_DIR):

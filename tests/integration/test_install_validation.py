@@ -182,7 +182,7 @@ def test_secret_values_never_reach_the_output_or_the_artifacts(stack):
 
 
 def test_host_without_a_gpu_skips_the_gpu_roles(stack):
-    """This machine has no GPU: the drivers stage runs, both roles are skipped, the recap says CPU."""
+    """No GPU here: the drivers stage runs, both roles are skipped, the recap says CPU."""
     import json
 
     result = install(stack, ALL_IN_ONE, "--tags", "gpu")

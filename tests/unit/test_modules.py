@@ -27,6 +27,10 @@ def test_enabled_modules_defaults_then_the_users_choice():
         logic.enabled_modules(REGISTRY, ["nope"])
     with pytest.raises(logic.RegistryError, match="must be a list"):
         logic.enabled_modules(REGISTRY, "extra")
+    needs = {**REGISTRY, "later": {**REGISTRY["later"], "requires": ["extra"]}}
+    assert logic.enabled_modules(needs, ["extra", "later"]) == ["core", "extra", "later"]
+    with pytest.raises(logic.RegistryError, match="module later requires extra"):
+        logic.enabled_modules(needs, ["later"])
     for bad in ([1], [{"a": 1}]):  # a hand-edited config.yml: an error, not a traceback
         with pytest.raises(logic.RegistryError, match="must be a list of module names"):
             logic.enabled_modules(REGISTRY, bad)
@@ -253,6 +257,27 @@ def test_enable_refuses_a_module_whose_group_has_no_host(stack, tmp_path):
     assert "deploys on the group llm_ollama, which has no host" in result.output
     assert "[llm_ollama]" in result.output  # how to add one
     assert (stack / "config.yml").read_bytes() == before
+
+
+def test_a_module_is_enabled_only_with_the_modules_it_requires(stack, monkeypatch):
+    """As scaling requires security: here gpu is made to require security."""
+    import dataclasses
+
+    real = registry.modules()
+    gpu = dataclasses.replace(real["gpu"], requires=("security",))
+    monkeypatch.setattr(registry, "modules", lambda: {**real, "gpu": gpu})
+    assert run("modules", "disable", "gpu", "--dir", str(stack)).exit_code == 0
+    before = (stack / "config.yml").read_bytes()
+    refused = run("modules", "enable", "gpu", "--dir", str(stack))
+    assert refused.exit_code == 2
+    assert "module gpu requires security, which is not enabled" in refused.output
+    assert "llm modules enable security" in refused.output
+    assert (stack / "config.yml").read_bytes() == before
+    assert run("modules", "enable", "security", "--dir", str(stack)).exit_code == 0
+    assert run("modules", "enable", "gpu", "--dir", str(stack)).exit_code == 0
+    kept = run("modules", "disable", "security", "--dir", str(stack))
+    assert kept.exit_code == 2 and "module gpu requires security" in kept.output
+    assert yaml.safe_load((stack / "config.yml").read_text())["llm_modules"] == ["gpu", "security"]
 
 
 def test_a_malformed_llm_modules_is_one_line(stack):
