@@ -134,11 +134,11 @@ def parse(key: str, text: str) -> Any:
 def typed_extra_vars(values: dict[str, Any], text_keys: set[str]) -> dict[str, Any]:
     """-e values checked as settings where they name one; those given as key=value
     text become the typed value the playbooks read. Raises on the first bad one."""
-    from cli.secretstore import SPECS
+    from cli.secretstore import specs
 
     out = dict(values)
     known = options()
-    stack_secrets = {spec.name for spec in SPECS}
+    stack_secrets = {spec.name for spec in specs()}
     for key, value in values.items():
         if key in stack_secrets or (key in known and known[key].secret):
             # The command line is written into the run's artifacts.

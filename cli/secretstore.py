@@ -12,6 +12,7 @@ import os
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from secrets import token_bytes
 
@@ -35,37 +36,77 @@ def _urlsafe(nbytes: int) -> Callable[[], str]:
     return lambda: base64.urlsafe_b64encode(token_bytes(nbytes)).decode("ascii").rstrip("=")
 
 
+# How each format is made, by name (a role's meta/secrets.yml names one).
+FORMATS: dict[str, Callable[[], str]] = {
+    "hex16": _hex(16),
+    "hex32": _hex(32),
+    "urlsafe24": _urlsafe(24),
+    "urlsafe32": _urlsafe(32),
+    # The gateway tells an API key by its prefix (LibreChat's own tokens are JWTs).
+    "api_key": lambda: API_KEY_PREFIX + _urlsafe(32)(),
+    # Typed by a person: easy to read (no look-alike characters).
+    "easy16": lambda: easy_password(16),
+}
+
+
 @dataclass(frozen=True)
 class SecretSpec:
     name: str
     describe: str
     generate: Callable[[], str]
+    # What `llm secrets rotate` tells users it does; None: it cannot be rotated here,
+    # and not_rotated says why and what to do instead.
+    rotation: str | None = None
+    not_rotated: tuple[str, str] | None = None
+    # The groups whose hosts use it: its role's, and any its entry adds (also_on).
+    groups: tuple[str, ...] = ()
 
 
-# Formats are LibreChat's own requirements (see docs/security.md).
-SPECS: tuple[SecretSpec, ...] = (
-    SecretSpec("librechat_creds_key", "LibreChat CREDS_KEY, 64 hex chars", _hex(32)),
-    SecretSpec("librechat_creds_iv", "LibreChat CREDS_IV, 32 hex chars", _hex(16)),
-    SecretSpec("librechat_jwt_secret", "LibreChat JWT_SECRET, 64 hex chars", _hex(32)),
-    SecretSpec(
-        "librechat_jwt_refresh_secret", "LibreChat JWT_REFRESH_SECRET, 64 hex chars", _hex(32)
-    ),
-    SecretSpec("meilisearch_master_key", "Meilisearch MEILI_MASTER_KEY", _urlsafe(32)),
-    SecretSpec("mongodb_root_password", "MongoDB admin user password", _urlsafe(24)),
-    SecretSpec("mongodb_app_password", "MongoDB LibreChat user password", _urlsafe(24)),
-    SecretSpec(
-        "gateway_librechat_api_key",
-        "LibreChat's API key through the gateway (security module)",
-        lambda: API_KEY_PREFIX + _urlsafe(32)(),
-    ),
-    SecretSpec("gateway_stats_password", "the gateway's statistics page password", _urlsafe(24)),
-    # Typed by a person at the log-in: easy to read (no look-alike characters).
-    SecretSpec(
-        "librechat_admin_password",
-        "LibreChat administrator's first password (librechat_admin_email)",
-        lambda: easy_password(16),
-    ),
-)
+def _role_secrets(role: str, groups: list[str], path: Path) -> list[SecretSpec]:
+    try:
+        declared = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise LlmError(f"the collection's {path} cannot be read: {exc}") from exc
+    out = []
+    for name, entry in declared.items():
+        made = FORMATS.get(entry.get("format"))
+        if made is None:
+            raise LlmError(
+                f"secret {name} of the role {role} has an unknown format {entry.get('format')!r}",
+                f"formats: {', '.join(FORMATS)} (in {path})",
+            )
+        refused = entry.get("not_rotated")
+        out.append(
+            SecretSpec(
+                name=name,
+                describe=str(entry.get("describe", name)),
+                generate=made,
+                rotation=entry.get("rotation"),
+                not_rotated=(refused["why"], refused["instead"]) if refused else None,
+                groups=tuple(dict.fromkeys([*groups, *entry.get("also_on", [])])),
+            )
+        )
+    return out
+
+
+@cache
+def specs() -> tuple[SecretSpec, ...]:
+    """Every secret of the stack: those each role of the registry declares in its
+    meta/secrets.yml, in the registry's order (a module's secrets come with its roles)."""
+    from cli import collection, registry
+
+    logic = registry.logic()
+    out: list[SecretSpec] = []
+    for module in registry.raw_registry().values():
+        for role in module.get("roles", []):
+            path = collection.root() / "roles" / role / "meta" / "secrets.yml"
+            if path.is_file() and not any(spec.name in _names(path) for spec in out):
+                out += _role_secrets(role, logic.role_groups(module, role), path)
+    return tuple(out)
+
+
+def _names(path: Path) -> set[str]:
+    return set(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
 
 
 def read_text(path: Path) -> str:
@@ -141,7 +182,7 @@ def ensure(path: Path) -> list[str]:
     Returns the names generated. Also narrows a too-open file back to 0600.
     """
     current = load(path)
-    missing = [spec for spec in SPECS if not current.get(spec.name)]
+    missing = [spec for spec in specs() if not current.get(spec.name)]
     if missing:
         updated = dict(current)
         for spec in missing:
@@ -152,36 +193,12 @@ def ensure(path: Path) -> list[str]:
     return [spec.name for spec in missing]
 
 
-# What rotating each secret means for users, and whether a redeploy is enough.
-ROTATION = {
-    "librechat_jwt_secret": "everyone is signed out of LibreChat",
-    "librechat_jwt_refresh_secret": "everyone is signed out of LibreChat",
-    "librechat_creds_key": "API keys users stored in LibreChat can no longer be decrypted",
-    "librechat_creds_iv": "API keys users stored in LibreChat can no longer be decrypted",
-    "meilisearch_master_key": "conversation search restarts with the new key",
-    "mongodb_app_password": "LibreChat reconnects to MongoDB with the new password",
-    "mongodb_root_password": "MongoDB's administrator password changes",
-    "gateway_librechat_api_key": "LibreChat reaches Ollama through the gateway with a new key",
-    "gateway_stats_password": "the gateway's statistics page takes the new password",
-}
-
-
-# Secrets a rotation cannot change where they are used: (what is wrong, what to do).
-NOT_ROTATED = {
-    "librechat_admin_password": (
-        "librechat_admin_password is only the administrator's first password: LibreChat "
-        "keeps the account's own, which a new value here would not change",
-        "change it in LibreChat (Settings, Account), or give the account a new one with "
-        "LibreChat's reset-password script",
-    ),
-}
-
-
 def spec(name: str) -> SecretSpec:
     """The secret called name; an unknown name is an error that lists them."""
-    found = next((s for s in SPECS if s.name == name), None)
+    found = next((s for s in specs() if s.name == name), None)
     if found is None:
-        raise LlmError(f"unknown secret {name!r}", f"secrets: {', '.join(s.name for s in SPECS)}")
+        known = ", ".join(s.name for s in specs())
+        raise LlmError(f"unknown secret {name!r}", f"secrets: {known}")
     return found
 
 

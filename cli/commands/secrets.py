@@ -26,7 +26,7 @@ def secrets() -> None:
 def list_secrets(stack_dir: Path | None, names: tuple[str, ...], show: bool) -> int:
     """Name, purpose and whether each secret is set (or only NAME...); values only with --show."""
     stack = StackDir(resolve_dir(stack_dir)).require()
-    specs = [secretstore.spec(name) for name in names] if names else list(secretstore.SPECS)
+    specs = [secretstore.spec(name) for name in names] if names else list(secretstore.specs())
     current = secretstore.load(stack.secrets)
     for spec in specs:
         value = current.get(spec.name)
@@ -62,17 +62,17 @@ def rotate(stack_dir: Path | None, names: tuple[str, ...], yes: bool, **ansible_
     stack = StackDir(resolve_dir(stack_dir)).require()
     inventory_path = inventory.resolve(opts.inventory, stack.inventory)
     unique = list(dict.fromkeys(names))
-    for name in unique:
-        secretstore.spec(name)  # an unknown name: raises, naming the secrets
-        if name not in secretstore.ROTATION:
-            raise LlmError(*secretstore.NOT_ROTATED[name])
-    # The gateway's secrets also live on the gateways (LibreChat holds its key too).
-    gateway = any(name.startswith("gateway_") for name in unique)
-    limit = opts.limit or ("llm_chat:llm_gateway" if gateway else "llm_chat")
+    chosen = [secretstore.spec(name) for name in unique]  # an unknown name: raises
+    for spec in chosen:
+        if spec.not_rotated or not spec.rotation:
+            raise LlmError(*(spec.not_rotated or (f"{spec.name} cannot be rotated here",)))
+    # Where each is used: its role's hosts, and those its entry adds (LibreChat holds
+    # the gateway's key for it).
+    limit = opts.limit or ":".join(dict.fromkeys(g for spec in chosen for g in spec.groups))
     targets = inventory.stack_hosts(inventory_path, limit)
     runner.check_settings(stack)  # a refused run must not follow a rotated secrets.yml
     secretstore.ensure(stack.secrets)  # as install does: a stack from before lacks newer ones
-    effects = "; ".join(dict.fromkeys(secretstore.ROTATION[name] for name in unique))
+    effects = "; ".join(dict.fromkeys(str(spec.rotation) for spec in chosen))
     what = ", ".join(unique)
     prompts.confirm(
         f"Rotate {what}? {effects[0].upper() + effects[1:]}.", f"rotating {what}: {effects}", yes

@@ -1,12 +1,12 @@
 """A module added in one place: its role and one registry entry, nothing else.
 
 The product is copied into a scratch directory with the example module of
-docs/modules.md (tests/fixtures/example_module) added: the role under roles/ and
-the entry in playbooks/vars/modules.yml. Then, through that copy's `llm` and on
-this machine only in the module's own group (so no other role runs here), the
-module is listed, enabled, checked, installed where its stage and group put it,
-re-run without changes, and run alone by its tag. It writes one file in a scratch
-directory: no service, no Docker.
+docs/modules.md (tests/fixtures/example_module) added: the role (with its secret
+in meta/secrets.yml) under roles/ and the entry in playbooks/vars/modules.yml.
+Then, through that copy's `llm` and on this machine only in the module's own
+group (so no other role runs here), the module is listed, enabled, checked,
+installed where its stage and group put it, re-run without changes, and run
+alone by its tag. It writes one file in a scratch directory: no service, no Docker.
 """
 
 from __future__ import annotations
@@ -67,6 +67,9 @@ def test_a_module_added_in_one_place_is_listed_enabled_checked_and_installed(
     lab.write_text(f"[llm_greeting]\n{LOCAL}\n")
     assert llm(product, "init", "--dir", stack).returncode == 0
     at = ("--dir", stack, "-i", lab)
+    # Its secret, declared in its role's meta/secrets.yml, is made with the others.
+    secrets = yaml.safe_load((stack / "secrets.yml").read_text())
+    assert len(secrets["greeting_token"]) == 32 and secrets["mongodb_app_password"]
 
     listed = llm(product, "modules", "list", "--no-probe", "--json", *at)
     assert listed.returncode == 0, listed.stderr
@@ -92,7 +95,9 @@ def test_a_module_added_in_one_place_is_listed_enabled_checked_and_installed(
     first = install()
     assert first.returncode == 0, first.stdout + first.stderr
     greeting = out / "greeting.txt"
-    assert greeting.read_text() == "Hello from the lab (set by the registry, apps stage)\n"
+    assert greeting.read_text() == (
+        "Hello from the lab (set by the registry, apps stage, a token of 32 characters)\n"
+    )
     assert _roles_deployed(stack) == {"greeting"}
     assert _changed(first.stdout) == 2  # the greeting's directory and file, nothing else
 

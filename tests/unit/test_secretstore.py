@@ -77,7 +77,7 @@ def test_randomness_comes_from_the_secrets_module(tmp_path, monkeypatch):
     assert data["librechat_creds_key"] == "ab" * 32
     assert data["librechat_creds_iv"] == "ab" * 16
     # Each secret but the administrator's (secrets.choice, one symbol at a time) draws once.
-    assert len(calls) == len(secretstore.SPECS) - 1
+    assert len(calls) == len(secretstore.specs()) - 1
 
 
 def test_a_broken_file_is_a_clear_error_not_a_traceback(tmp_path):
@@ -93,7 +93,25 @@ def test_the_administrators_first_password_is_not_rotated(tmp_path):
     there, so a rotation is refused with the way to change it."""
     path = tmp_path / "secrets.yml"
     secretstore.ensure(path)
-    assert "librechat_admin_password" not in secretstore.ROTATION
-    assert set(secretstore.NOT_ROTATED) | set(secretstore.ROTATION) == {
-        s.name for s in secretstore.SPECS
-    }
+    admin = secretstore.spec("librechat_admin_password")
+    assert admin.rotation is None and "reset-password" in admin.not_rotated[1]
+    # Every other secret says what rotating it does.
+    assert all(s.rotation for s in secretstore.specs() if s is not admin)
+
+
+def test_each_secret_is_declared_by_the_role_that_reads_it_with_its_hosts():
+    """meta/secrets.yml of each role of the registry: the secrets follow the modules."""
+    by_name = {s.name: s for s in secretstore.specs()}
+    assert set(by_name) == set(FORMATS)
+    assert by_name["mongodb_app_password"].groups == ("llm_chat",)
+    assert by_name["gateway_stats_password"].groups == ("llm_gateway",)
+    # LibreChat holds the gateway's key for it: both are redeployed on a rotation.
+    assert by_name["gateway_librechat_api_key"].groups == ("llm_gateway", "llm_chat")
+
+
+def test_a_secret_of_an_unknown_format_is_one_line(tmp_path):
+    declared = tmp_path / "secrets.yml"
+    declared.write_text("example_token:\n  describe: x\n  format: hex7\n")
+    with pytest.raises(LlmError, match="unknown format 'hex7'") as caught:
+        secretstore._role_secrets("example", ["g"], declared)
+    assert "hex32" in str(caught.value.hint)
