@@ -20,23 +20,23 @@ from cli.errors import LlmError
 
 ENV_VAR = "LLM_STACK_DIR"
 
-DEFAULT_INVENTORY = """\
-# Default local-llm-stack inventory: this machine runs the whole stack.
-# For a lab, pass your own with `llm install --inventory lab.ini`
-# (examples in the inventories/ folder of the project).
-[llm_ollama]
-# The system's Python, which has the OS's own bindings (python3-apt, python3-dnf).
-localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3
-
-[llm_chat]
-localhost
-
-[llm_gateway]
-localhost
-
-[llm_monitoring]
-localhost
+_INVENTORY_HEAD = """\
+# Default local-llm-stack inventory: this machine runs the whole stack, in every
+# group a module deploys on. For a lab, pass your own with
+# `llm install --inventory lab.ini` (examples in the inventories/ folder of the project).
 """
+# The system's Python, which has the OS's own bindings (python3-apt, python3-dnf).
+_LOCALHOST = "localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3"
+
+
+def default_inventory() -> str:
+    """This machine in every group of the registry's modules (a new module's group too)."""
+    from cli import registry
+
+    groups = registry.stack_groups()
+    sections = [f"[{g}]\n{_LOCALHOST if i == 0 else 'localhost'}\n" for i, g in enumerate(groups)]
+    return _INVENTORY_HEAD + "\n".join(sections)
+
 
 DEFAULT_CONFIG = """\
 # local-llm-stack settings: Ansible variables for every host. An inventory's
@@ -139,9 +139,9 @@ class StackDir:
         try:
             self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
             self.runs.mkdir(mode=0o700, exist_ok=True)
-            for path, text in ((self.config, DEFAULT_CONFIG), (self.inventory, DEFAULT_INVENTORY)):
+            for path, text in ((self.config, DEFAULT_CONFIG), (self.inventory, None)):
                 if not path.exists():
-                    path.write_text(text, encoding="utf-8")
+                    path.write_text(text or default_inventory(), encoding="utf-8")
                     created.append(path)
         except OSError as exc:
             raise LlmError(

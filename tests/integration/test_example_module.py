@@ -67,7 +67,9 @@ def test_a_module_added_in_one_place_is_listed_enabled_checked_and_installed(
     lab.write_text(f"[llm_greeting]\n{LOCAL}\n")
     assert llm(product, "init", "--dir", stack).returncode == 0
     at = ("--dir", stack, "-i", lab)
-    # Its secret, declared in its role's meta/secrets.yml, is made with the others.
+    # The default inventory (this machine in every module's group) has its group; its
+    # secret, declared in its role's meta/secrets.yml, is made with the others.
+    assert "[llm_greeting]\nlocalhost\n" in (stack / "inventory.ini").read_text()
     secrets = yaml.safe_load((stack / "secrets.yml").read_text())
     assert len(secrets["greeting_token"]) == 32 and secrets["mongodb_app_password"]
 
