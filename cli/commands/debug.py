@@ -7,14 +7,12 @@ import json
 import tarfile
 import time
 from pathlib import Path
-from typing import Any
 
 import click
 
-from cli import __version__, accounts, inventory, runner, secretstore
+from cli import __version__, accounts, secretstore
 from cli.errors import EXIT_OK, LlmError
-from cli.options import ansible_options, collect_ansible_options, stack_dir_option
-from cli.stack import StackDir, resolve_dir
+from cli.playbook_command import Target, playbook_command
 
 
 def _add(archive: tarfile.TarFile, name: str, text: str) -> None:
@@ -37,7 +35,6 @@ def leaked(path: Path, secrets: list[str]) -> list[str]:
 
 
 @click.command()
-@stack_dir_option
 @click.option(
     "-o",
     "--output",
@@ -46,26 +43,23 @@ def leaked(path: Path, secrets: list[str]) -> list[str]:
     show_default=True,
     help="Directory to write the archive in.",
 )
-@ansible_options
-def debug(stack_dir: Path | None, output: Path, **ansible_args: Any) -> int:
+@playbook_command()
+def debug(target: Target, output: Path) -> int:
     """Collect diagnostics from every host into one archive (secrets redacted).
 
     Versions, container states, recent logs, disk, memory, GPU tool output and
     the stack's configuration, per host; the archive is safe to attach to an
     issue: every secret is removed on the host, and the archive is checked.
     """
-    opts = collect_ansible_options(**ansible_args)
-    stack = StackDir(resolve_dir(stack_dir)).require()
-    inventory_path = inventory.resolve(opts.inventory, stack.inventory)
-    hosts = inventory.stack_hosts(inventory_path, opts.limit)
+    stack = target.stack
+    hosts = target.hosts()
     output.mkdir(parents=True, exist_ok=True)
 
     from cli.display import RunDisplay
 
     click.echo(f"collecting diagnostics from {len(hosts)} host(s)")
-    display = RunDisplay(verbose=opts.verbosity > 0, quiet=True)
-    job = runner.PlaybookRun.from_options("debug", inventory_path, opts)
-    code = runner.run(stack, job, display)
+    display = RunDisplay(verbose=target.opts.verbosity > 0, quiet=True)
+    code = target.run("debug", display)
 
     stamp = time.strftime("%Y%m%d-%H%M%S")
     path = output / f"llm-debug-{stamp}.tar.gz"
@@ -77,7 +71,7 @@ def debug(stack_dir: Path | None, output: Path, **ansible_args: Any) -> int:
         _add(
             archive,
             f"llm-debug-{stamp}/controller/hosts.json",
-            json.dumps({"inventory": str(inventory_path), "hosts": hosts}, indent=2),
+            json.dumps({"inventory": str(target.inventory), "hosts": hosts}, indent=2),
         )
         for name, state in display.state.hosts.items():
             files = (state.report or {}).get("files") or {}

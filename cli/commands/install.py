@@ -6,13 +6,12 @@ from pathlib import Path
 
 import click
 
-from cli import controller, inventory, pending, runner, secretstore
-from cli.options import ansible_options, collect_ansible_options, stack_dir_option
-from cli.stack import StackDir, resolve_dir
+from cli import controller, inventory, pending, secretstore
+from cli.playbook_command import Target, playbook_command
+from cli.stack import StackDir
 
 
 @click.command()
-@stack_dir_option
 @click.option(
     "--allow-reboot",
     is_flag=True,
@@ -23,10 +22,8 @@ from cli.stack import StackDir, resolve_dir
     is_flag=True,
     help="Only the hosts that failed or were unreachable last time (within --limit).",
 )
-@ansible_options
-def install(
-    stack_dir: Path | None, allow_reboot: bool, retry_failed: bool, **ansible_args: object
-) -> int:
+@playbook_command()
+def install(target: Target, allow_reboot: bool, retry_failed: bool) -> int:
     """Check every host, then install the stack.
 
     Preflight runs first on every host and reports every problem it finds at
@@ -40,27 +37,20 @@ def install(
     failed are kept in the stack's runs/last-failed/install.txt, and
     --retry-failed runs only those.
     """
-    opts = collect_ansible_options(**ansible_args)  # type: ignore[arg-type]
+    opts, stack = target.opts, target.stack
     extra_vars = {"llm_allow_reboot": True} if allow_reboot else {}
-    stack = StackDir(resolve_dir(stack_dir)).require()
-    inventory_path = inventory.resolve(opts.inventory, stack.inventory)
     limit = opts.limit
     if retry_failed:
-        limit = _retry_limit(stack, inventory_path, opts.limit)
+        limit = _retry_limit(stack, target.inventory, opts.limit)
         if limit is None:
             return 0
-    hosts = inventory.stack_hosts(inventory_path, limit)
+    hosts = target.hosts(limit)
     if not opts.check:
         secretstore.ensure(stack.secrets)
 
-    from cli.display import RunDisplay
-
     mode = " (check mode: nothing will change)" if opts.check else ""
-    click.echo(f"installing on {len(hosts)} host(s) from {inventory_path}{mode}")
-    job = runner.PlaybookRun.from_options(
-        "install", inventory_path, opts, limit=limit, extra_vars=extra_vars
-    )
-    status = runner.run(stack, job, RunDisplay(verbose=opts.verbosity > 0))
+    click.echo(f"installing on {len(hosts)} host(s) from {target.inventory}{mode}")
+    status = target.run("install", limit=limit, extra_vars=extra_vars)
     failed = controller.read_failed(stack.runs, "install")
     if status != 0 and failed and not opts.check:
         click.echo(

@@ -2,51 +2,39 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import click
 
-from cli import inventory, runner
 from cli.commands.services import check_services
 from cli.errors import EXIT_HOST_FAILED, EXIT_OK, LlmError
-from cli.options import ansible_options, collect_ansible_options, stack_dir_option
-from cli.stack import StackDir, resolve_dir
+from cli.playbook_command import Target, playbook_command
 
 
 @click.command()
-@stack_dir_option
 @click.argument("service")
 @click.option("--host", "host", metavar="HOST", help="Only this host (same as --limit HOST).")
 @click.option("-n", "--tail", default=100, show_default=True, help="Lines per host.")
-@ansible_options
-def logs(stack_dir: Path | None, service: str, host: str | None, tail: int,
-         **ansible_args: Any) -> int:  # fmt: skip
+@playbook_command()
+def logs(target: Target, service: str, host: str | None, tail: int) -> int:
     """Show the last lines of SERVICE's log on each host that runs it."""
     check_services((service,))
     if tail < 1:
         raise LlmError(f"--tail {tail}: give a number of lines, 1 or more")
-    opts = collect_ansible_options(**ansible_args)
-    if host and opts.limit:
+    if host and target.opts.limit:
         raise LlmError("--host and --limit both given: use one")
-    limit = host or opts.limit
-    stack = StackDir(resolve_dir(stack_dir)).require()
-    inventory_path = inventory.resolve(opts.inventory, stack.inventory)
-    inventory.stack_hosts(inventory_path, limit)
+    limit = host or target.opts.limit
+    target.hosts(limit)
 
     from rich.text import Text
 
     from cli.display import RunDisplay
 
-    display = RunDisplay(verbose=opts.verbosity > 0, quiet=True)
-    job = runner.PlaybookRun.from_options(
+    display = RunDisplay(verbose=target.opts.verbosity > 0, quiet=True)
+    code = target.run(
         "logs",
-        inventory_path,
-        opts,
+        display,
         limit=limit,
         extra_vars={"llm_logs_service": service, "llm_logs_tail": tail},
     )
-    code = runner.run(stack, job, display)
     shown = 0
     for name, state in display.state.hosts.items():
         report = state.report or {}

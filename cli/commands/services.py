@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
-from pathlib import Path
 
 import click
 
-from cli import inventory, registry, runner
+from cli import registry
 from cli.errors import LlmError
-from cli.options import ansible_options, collect_ansible_options, stack_dir_option
-from cli.stack import StackDir, resolve_dir
+from cli.playbook_command import Target, playbook_command
 
 
 def check_services(names: tuple[str, ...], with_modules: tuple[str, ...] = ()) -> list[str]:
@@ -47,33 +45,17 @@ def with_option(func: Callable[..., int]) -> Callable[..., int]:
 
 def _command(name: str, action: str, words: str) -> Callable[..., int]:
     @click.command(name=name, help=f"{words} the stack's services (all, or those named).")
-    @stack_dir_option
     @click.argument("service", nargs=-1, metavar="[SERVICE]...")
     @with_option
-    @ansible_options
-    def command(
-        stack_dir: Path | None,
-        service: tuple[str, ...],
-        with_modules: tuple[str, ...],
-        **ansible_args: object,
-    ) -> int:
-        opts = collect_ansible_options(**ansible_args)  # type: ignore[arg-type]
+    @playbook_command()
+    def command(target: Target, service: tuple[str, ...], with_modules: tuple[str, ...]) -> int:
         services = check_services(service, with_modules)
-        stack = StackDir(resolve_dir(stack_dir)).require()
-        inventory_path = inventory.resolve(opts.inventory, stack.inventory)
-        hosts = inventory.stack_hosts(inventory_path, opts.limit)
-
-        from cli.display import RunDisplay
-
+        hosts = target.hosts()
         what = ", ".join(services) or "every service"
         click.echo(f"{name}: {what} on {len(hosts)} host(s)")
-        job = runner.PlaybookRun.from_options(
-            "services",
-            inventory_path,
-            opts,
-            extra_vars={"llm_services_action": action, "llm_services": services},
+        return target.run(
+            "services", extra_vars={"llm_services_action": action, "llm_services": services}
         )
-        return runner.run(stack, job, RunDisplay(verbose=opts.verbosity > 0))
 
     return command
 

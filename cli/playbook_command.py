@@ -1,0 +1,92 @@
+"""What every playbook command does first, written once: ``@playbook_command()``.
+
+It adds ``--dir`` and the Ansible options, reads them (``-e`` checked as ``llm config
+set`` checks), refuses ``--check`` where the command cannot honour it, finds the
+stack directory, and calls the command with a ``Target``: the options, the stack,
+the inventory (resolved when first used), and a ``run`` that starts a playbook with
+the usual display.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cli import inventory as inventories
+from cli.options import (
+    AnsibleOptions,
+    ansible_options,
+    collect_ansible_options,
+    refuse_check,
+    stack_dir_option,
+)
+from cli.stack import StackDir, resolve_dir
+
+# The parameters ansible_options adds, in collect_ansible_options' order.
+_ANSIBLE_PARAMS = (
+    "inventory", "limit", "tags", "check", "diff", "extra_vars", "verbosity", "forks"
+)  # fmt: skip
+
+
+@dataclass
+class Target:
+    """What a playbook command works on."""
+
+    opts: AnsibleOptions
+    stack: StackDir
+
+    @cached_property
+    def inventory(self) -> Path:
+        """--inventory, else the stack's own."""
+        return inventories.resolve(self.opts.inventory, self.stack.inventory)
+
+    def hosts(self, limit: str | None = None) -> list[str]:
+        """The stack's hosts in the inventory within limit (default --limit); none is an
+        error that says what the inventory holds."""
+        return inventories.stack_hosts(self.inventory, limit or self.opts.limit)
+
+    def run(self, playbook: str, display: Any = None, **job: Any) -> int:
+        """Run the playbook (job: PlaybookRun.from_options' keywords) with display, by
+        default the usual one, and return the exit status."""
+        from cli import runner
+
+        if display is None:
+            from cli.display import RunDisplay
+
+            display = RunDisplay(verbose=self.opts.verbosity > 0)
+        plan = runner.PlaybookRun.from_options(playbook, self.inventory, self.opts, **job)
+        return runner.run(self.stack, plan, display)
+
+
+def _command_name() -> str:
+    """'keys add' for `llm keys add` (whatever the program is called)."""
+    ctx: click.Context | None = click.get_current_context()
+    names = []
+    while ctx is not None and ctx.parent is not None:
+        names.append(ctx.info_name or "")
+        ctx = ctx.parent
+    return " ".join(reversed(names))
+
+
+def playbook_command(no_check: str | None = None) -> Callable[[Callable[..., int]], Any]:
+    """The decorator. ``no_check``: why the command cannot honour --check (and --diff),
+    which its --help then leaves out and which are refused in one line."""
+
+    def decorate(func: Callable[..., int]) -> Any:
+        @functools.wraps(func)
+        def command(stack_dir: Path | None, **params: Any) -> int:
+            opts = collect_ansible_options(**{name: params.pop(name) for name in _ANSIBLE_PARAMS})
+            if no_check:
+                refuse_check(opts, _command_name(), no_check)
+            stack = StackDir(resolve_dir(stack_dir)).require()
+            return func(Target(opts, stack), **params)
+
+        return stack_dir_option(ansible_options(command, check=no_check is None))
+
+    return decorate
