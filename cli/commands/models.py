@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import click
 
-from cli import inventory, model_names, prompts, runner
+from cli import inventory, model_names, prompts
 from cli.errors import EXIT_OK, LlmError
-from cli.options import AnsibleOptions, ansible_options, collect_ansible_options, stack_dir_option
-from cli.stack import StackDir, resolve_dir
+from cli.playbook_command import Target, playbook_command
 
 
 @click.group()
@@ -19,39 +17,27 @@ def models() -> None:
     """List, add, remove or sync the models on every Ollama host."""
 
 
-def _prepare(
-    stack_dir: Path | None, ansible_args: dict[str, Any]
-) -> tuple[StackDir, Path, AnsibleOptions]:
-    opts = collect_ansible_options(**ansible_args)
-    stack = StackDir(resolve_dir(stack_dir)).require()
-    inventory_path = inventory.resolve(opts.inventory, stack.inventory)
-    if not inventory.group_hosts(inventory_path, opts.limit, "llm_ollama"):
-        where = f" matching --limit {opts.limit!r}" if opts.limit else ""
-        raise LlmError(f"no Ollama host (group llm_ollama){where} in {inventory_path}")
-    return stack, inventory_path, opts
-
-
-def _run(stack: StackDir, inventory_path: Path, opts: AnsibleOptions, playbook: str,
-         extra: dict[str, Any], display: Any, change: str | None = None) -> int:  # fmt: skip
-    targets = inventory.group_hosts(inventory_path, opts.limit, "llm_ollama") if change else None
-    job = runner.PlaybookRun.from_options(
-        playbook, inventory_path, opts, extra_vars=extra, change=change, targets=targets
-    )
-    return runner.run(stack, job, display)
+def _ollama_hosts(target: Target) -> list[str]:
+    """The Ollama hosts within --limit; none is an error."""
+    hosts = inventory.group_hosts(target.inventory, target.opts.limit, "llm_ollama")
+    if not hosts:
+        limit = target.opts.limit
+        where = f" matching --limit {limit!r}" if limit else ""
+        raise LlmError(f"no Ollama host (group llm_ollama){where} in {target.inventory}")
+    return hosts
 
 
 @models.command(name="list")
-@stack_dir_option
 @click.option("--json", "as_json", is_flag=True, help="Print {host: {model: bytes}} as JSON.")
-@ansible_options
-def list_models(stack_dir: Path | None, as_json: bool, **ansible_args: Any) -> int:
+@playbook_command()
+def list_models(target: Target, as_json: bool) -> int:
     """Show which host has which model, with sizes."""
-    stack, inventory_path, opts = _prepare(stack_dir, ansible_args)
+    _ollama_hosts(target)
     from cli.display import RunDisplay
     from cli.pull_view import matrix, models_by_host
 
-    display = RunDisplay(verbose=opts.verbosity > 0, quiet=True)
-    code = _run(stack, inventory_path, opts, "status", {}, display)
+    display = RunDisplay(verbose=target.opts.verbosity > 0, quiet=True)
+    code = target.run("status", display)
     by_host = models_by_host(display.state)
     if as_json:
         # A host that did not answer is named too: null (its reason is on stderr).
@@ -62,20 +48,17 @@ def list_models(stack_dir: Path | None, as_json: bool, **ansible_args: Any) -> i
     return code
 
 
-def _change(stack_dir: Path | None, action: str, names: list[str], extra: dict[str, Any],
-            ansible_args: dict[str, Any]) -> int:  # fmt: skip
-    stack, inventory_path, opts = _prepare(stack_dir, ansible_args)
+def _change(target: Target, action: str, names: list[str], extra: dict[str, Any]) -> int:
+    hosts = _ollama_hosts(target)
     from cli.pull_view import ModelsDisplay, matrix, models_by_host
 
-    display = ModelsDisplay(verbose=opts.verbosity > 0)
-    code = _run(
-        stack,
-        inventory_path,
-        opts,
+    display = ModelsDisplay(verbose=target.opts.verbosity > 0)
+    code = target.run(
         "models",
-        {"llm_models_action": action, "llm_models": names, **extra},
         display,
+        extra_vars={"llm_models_action": action, "llm_models": names, **extra},
         change=f"models {action} {' '.join(sorted(names))}".rstrip(),
+        targets=hosts,
     )
     by_host = models_by_host(display.state)
     if by_host:
@@ -84,40 +67,37 @@ def _change(stack_dir: Path | None, action: str, names: list[str], extra: dict[s
 
 
 @models.command()
-@stack_dir_option
 @click.argument("names", nargs=-1, required=True, metavar="MODEL...")
-@ansible_options
-def add(stack_dir: Path | None, names: tuple[str, ...], **ansible_args: Any) -> int:
+@playbook_command()
+def add(target: Target, names: tuple[str, ...]) -> int:
     """Pull models onto every Ollama host (or --limit), with progress per host."""
-    return _change(stack_dir, "add", model_names.check(names), {}, ansible_args)
+    return _change(target, "add", model_names.check(names), {})
 
 
 @models.command()
-@stack_dir_option
 @click.argument("names", nargs=-1, required=True, metavar="MODEL...")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
-@ansible_options
-def remove(stack_dir: Path | None, names: tuple[str, ...], yes: bool, **ansible_args: Any) -> int:
+@playbook_command()
+def remove(target: Target, names: tuple[str, ...], yes: bool) -> int:
     """Delete models from every Ollama host (or --limit)."""
     checked = model_names.check(names)
     what = f"delete {', '.join(checked)} from the Ollama hosts"
-    if not ansible_args.get("check"):  # --check deletes nothing: nothing to confirm
+    if not target.opts.check:  # --check deletes nothing: nothing to confirm
         prompts.confirm(f"{what[0].upper()}{what[1:]}?", f"this would {what}", yes)
-    return _change(stack_dir, "remove", checked, {}, ansible_args)
+    return _change(target, "remove", checked, {})
 
 
 @models.command()
-@stack_dir_option
 @click.option("--prune", is_flag=True, help="Also delete models not in the configured list.")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask before pruning.")
-@ansible_options
-def sync(stack_dir: Path | None, prune: bool, yes: bool, **ansible_args: Any) -> int:
+@playbook_command()
+def sync(target: Target, prune: bool, yes: bool) -> int:
     """Make every Ollama host serve the configured models (ollama_models)."""
-    if prune and not ansible_args.get("check"):
+    if prune and not target.opts.check:
         prompts.confirm(
             "Delete every model that is not in ollama_models?",
             "--prune would delete every model that is not in ollama_models",
             yes,
         )
-    code = _change(stack_dir, "sync", [], {"llm_models_prune": prune}, ansible_args)
+    code = _change(target, "sync", [], {"llm_models_prune": prune})
     return code if code else EXIT_OK

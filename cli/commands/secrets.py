@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 import click
 
-from cli import inventory, prompts, runner, secretstore, vault
+from cli import prompts, runner, secretstore, vault
 from cli.errors import EXIT_OK, LlmError
-from cli.options import ansible_options, collect_ansible_options, refuse_check, stack_dir_option
+from cli.options import stack_dir_option
+from cli.playbook_command import Target, playbook_command
 from cli.stack import StackDir, resolve_dir
 
 
@@ -46,21 +46,15 @@ def generate(stack_dir: Path | None) -> int:
 
 
 @secrets.command()
-@stack_dir_option
 @click.argument("names", nargs=-1, required=True, metavar="NAME...")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask first.")
-@ansible_options(check=False)
-def rotate(stack_dir: Path | None, names: tuple[str, ...], yes: bool, **ansible_args: Any) -> int:
+@playbook_command(
+    no_check="a rotation writes the new secret before it redeploys; "
+    "'llm install --check --diff' shows what a redeploy would change"
+)
+def rotate(target: Target, names: tuple[str, ...], yes: bool) -> int:
     """Give each secret NAME a new value, then redeploy (once) the hosts that use them."""
-    opts = collect_ansible_options(**ansible_args)
-    refuse_check(
-        opts,
-        "secrets rotate",
-        "a rotation writes the new secret before it redeploys; "
-        "'llm install --check --diff' shows what a redeploy would change",
-    )
-    stack = StackDir(resolve_dir(stack_dir)).require()
-    inventory_path = inventory.resolve(opts.inventory, stack.inventory)
+    opts, stack = target.opts, target.stack
     unique = list(dict.fromkeys(names))
     chosen = [secretstore.spec(name) for name in unique]  # an unknown name: raises
     for spec in chosen:
@@ -69,7 +63,7 @@ def rotate(stack_dir: Path | None, names: tuple[str, ...], yes: bool, **ansible_
     # Where each is used: its role's hosts, and those its entry adds (LibreChat holds
     # the gateway's key for it).
     limit = opts.limit or ":".join(dict.fromkeys(g for spec in chosen for g in spec.groups))
-    targets = inventory.stack_hosts(inventory_path, limit)
+    targets = target.hosts(limit)
     runner.check_settings(stack)  # a refused run must not follow a rotated secrets.yml
     secretstore.ensure(stack.secrets)  # as install does: a stack from before lacks newer ones
     effects = "; ".join(dict.fromkeys(str(spec.rotation) for spec in chosen))
@@ -80,13 +74,7 @@ def rotate(stack_dir: Path | None, names: tuple[str, ...], yes: bool, **ansible_
     for name in unique:
         secretstore.rotate(stack.secrets, name)
     click.echo(f"{what} rotated in {stack.secrets}; redeploying {limit}")
-
-    from cli.display import RunDisplay
-
-    job = runner.PlaybookRun.from_options(
-        "install", inventory_path, opts, limit=limit, change=f"{what} rotated", targets=targets
-    )
-    return runner.run(stack, job, RunDisplay(verbose=opts.verbosity > 0))
+    return target.run("install", limit=limit, change=f"{what} rotated", targets=targets)
 
 
 def _vault_command(name: str, encrypted: bool, words: str) -> click.Command:

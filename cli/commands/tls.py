@@ -5,14 +5,13 @@ from __future__ import annotations
 import hashlib
 import shutil
 from pathlib import Path
-from typing import Any
 
 import click
 
 from cli import inventory, pending, prompts, runner, secretstore
 from cli.errors import EXIT_OK, LlmError
-from cli.options import ansible_options, collect_ansible_options, refuse_check, stack_dir_option
-from cli.stack import StackDir, resolve_dir
+from cli.options import refuse_check
+from cli.playbook_command import Target, playbook_command
 
 HOW_TO_TRUST = """\
 Trust it where people open the chat:
@@ -42,26 +41,22 @@ def tls() -> None:
               help="First make a new CA (one that may sign only for the stack's names) and "
                    "give every gateway a certificate from it.")  # fmt: skip
 @click.option("-y", "--yes", is_flag=True, help="Do not ask before --rotate.")
-@stack_dir_option
-@ansible_options
-def ca(out: Path, group: str | None, rotate: bool, yes: bool, stack_dir: Path | None,
-       **ansible_args: Any) -> int:  # fmt: skip
+@playbook_command()
+def ca(target: Target, out: Path, group: str | None, rotate: bool, yes: bool) -> int:
     """Write the stack CA's certificate and say how to trust it."""
-    opts = collect_ansible_options(**ansible_args)
-    stack = StackDir(resolve_dir(stack_dir)).require()
+    opts, stack = target.opts, target.stack
     source = stack.tls / "ca.crt"
     if not source.is_file():
         raise LlmError(
             f"no CA certificate in {stack.tls} yet",
             "enable the security module and install: llm modules enable security && llm install",
         )
-    # Only a command that runs on hosts needs the inventory (`llm tls ca` alone does not).
-    inventory_path = inventory.resolve(opts.inventory, stack.inventory) if group or rotate else None
-    if group and not inventory.any_group_hosts(inventory_path, opts.limit, group):
-        raise LlmError(f"the inventory {inventory_path} has no host in group {group!r}",
+    # Only a command that runs on hosts reads the inventory (`llm tls ca` alone does not).
+    if group and not inventory.any_group_hosts(target.inventory, opts.limit, group):
+        raise LlmError(f"the inventory {target.inventory} has no host in group {group!r}",
                        "name a group of that inventory, or add the machines to it")  # fmt: skip
     if rotate:
-        code = _rotate(stack, inventory_path, opts, yes)
+        code = _rotate(target, yes)
         if code != EXIT_OK:
             return code
     if opts.check:  # check mode changes nothing here either
@@ -74,15 +69,12 @@ def ca(out: Path, group: str | None, rotate: bool, yes: bool, stack_dir: Path | 
     if not group:
         click.echo(HOW_TO_TRUST.format(out=out))
         return EXIT_OK
-    from cli.display import RunDisplay
-
-    job = runner.PlaybookRun.from_options(
-        "tls-trust", inventory_path, opts,
+    return target.run(
+        "tls-trust",
         extra_vars={"llm_tls_trust_hosts": group, "gateway_tls_dir": str(stack.tls)},
         change=f"the stack's CA trusted on {group}",
-        targets=inventory.any_group_hosts(inventory_path, opts.limit, group),
-    )  # fmt: skip
-    return runner.run(stack, job, RunDisplay(verbose=opts.verbosity > 0))
+        targets=inventory.any_group_hosts(target.inventory, opts.limit, group),
+    )
 
 
 # The hosts that hold the CA's work: the gateways (their certificates) and the chat
@@ -90,14 +82,15 @@ def ca(out: Path, group: str | None, rotate: bool, yes: bool, stack_dir: Path | 
 ROTATE_HOSTS = "llm_gateway:llm_chat"
 
 
-def _rotate(stack: StackDir, inventory_path: Path, opts: Any, yes: bool) -> int:
+def _rotate(target: Target, yes: bool) -> int:
     """Retire the CA (kept, not deleted), then install on the gateways and chat hosts,
     which makes the new CA and re-issues each gateway's certificate from it."""
+    opts, stack = target.opts, target.stack
     refuse_check(opts, "tls ca --rotate", "a rotation retires the CA before it redeploys")
     limit = opts.limit or ROTATE_HOSTS
-    targets = inventory.stack_hosts(inventory_path, limit)
+    targets = target.hosts(limit)
     if not targets:
-        raise LlmError(f"the inventory {inventory_path} has no gateway or chat host ({limit})",
+        raise LlmError(f"the inventory {target.inventory} has no gateway or chat host ({limit})",
                        "the CA is the security module's: enable it and install first")  # fmt: skip
     runner.check_settings(stack)  # a refused run must not follow a retired CA
     prompts.confirm(
@@ -115,15 +108,10 @@ def _rotate(stack: StackDir, inventory_path: Path, opts: Any, yes: bool) -> int:
         if (stack.tls / name).exists():
             (stack.tls / name).rename(retired / name)
     click.echo(f"the old CA is kept in {retired}; making a new one on {limit}")
-    from cli.display import RunDisplay
-
     change = "the stack's CA rotated"
-    job = runner.PlaybookRun.from_options(
-        "install", inventory_path, opts, limit=limit, change=change, targets=targets
-    )
     code, restored = None, False
     try:
-        code = runner.run(stack, job, RunDisplay(verbose=opts.verbosity > 0))
+        code = target.run("install", limit=limit, change=change, targets=targets)
     finally:
         # Refused before Ansible started, interrupted, every host unreachable, or no gateway
         # with the stack's CA in the run: no new CA was made, so the old one goes back.
