@@ -22,9 +22,9 @@ import click
 
 from cli import accounts, inventory, prompts, runner
 from cli.errors import EXIT_OK, LlmError
-from cli.options import AnsibleOptions, ansible_options, collect_ansible_options, stack_dir_option
+from cli.playbook_command import Target, playbook_command
 from cli.secretstore import write_private
-from cli.stack import StackDir, resolve_dir
+from cli.stack import StackDir
 
 
 @click.group()
@@ -32,24 +32,22 @@ def users() -> None:
     """Make, list and remove LibreChat accounts (a class from a roster CSV)."""
 
 
-def _chat_hosts(stack: StackDir, opts: AnsibleOptions) -> tuple[Path, list[str], list[str]]:
-    """The inventory, every chat host in it, and those this run touches (--limit)."""
-    inventory_path = inventory.resolve(opts.inventory, stack.inventory)
-    every = inventory.group_hosts(inventory_path, None, "llm_chat")
-    targets = inventory.group_hosts(inventory_path, opts.limit, "llm_chat")
-    if not targets:
-        where = f" matching --limit {opts.limit!r}" if opts.limit else ""
+def _chat_hosts(target: Target) -> tuple[list[str], list[str]]:
+    """Every chat host in the inventory, and those this run touches (--limit)."""
+    limit = target.opts.limit
+    every = inventory.group_hosts(target.inventory, None, "llm_chat")
+    chosen = inventory.group_hosts(target.inventory, limit, "llm_chat")
+    if not chosen:
+        where = f" matching --limit {limit!r}" if limit else ""
         raise LlmError(
-            f"no chat host (group llm_chat){where} in {inventory_path}",
+            f"no chat host (group llm_chat){where} in {target.inventory}",
             "accounts live in LibreChat on the llm_chat hosts: add one to the inventory",
         )
-    return inventory_path, every, targets
+    return every, chosen
 
 
 def _run(
-    stack: StackDir,
-    inventory_path: Path,
-    opts: AnsibleOptions,
+    target: Target,
     action: str,
     *,
     present: Sequence[accounts.StoredAccount] = (),
@@ -66,6 +64,7 @@ def _run(
     """
     from cli.display import RunDisplay
 
+    stack = target.stack
     run_file = stack.runs / "users-run.yml"
     stack.runs.mkdir(mode=0o700, parents=True, exist_ok=True)
     import yaml
@@ -81,18 +80,14 @@ def _run(
     }
     write_private(run_file, yaml.safe_dump(payload, allow_unicode=True).encode())
     try:
-        display = RunDisplay(verbose=opts.verbosity > 0, quiet=action == "list")
-        job = runner.PlaybookRun.from_options(
+        display = RunDisplay(verbose=target.opts.verbosity > 0, quiet=action == "list")
+        code = target.run(
             "users",
-            inventory_path,
-            opts,
+            display,
             extra_vars={"llm_users_action": action, "llm_users_file": str(run_file)},
             change=change,
-            targets=inventory.group_hosts(inventory_path, opts.limit, "llm_chat")
-            if change
-            else None,
+            targets=_chat_hosts(target)[1] if change else None,
         )
-        code = runner.run(stack, job, display)
     finally:
         run_file.unlink(missing_ok=True)
     reports = {
@@ -174,10 +169,8 @@ def _handout_path(stack: StackDir, explicit: Path | None) -> Path:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Where to write the slips of new accounts (default: the stack's handouts/).",
 )
-@stack_dir_option
-@ansible_options
-def import_(roster: Path, prune: bool, yes: bool, handout: Path | None, stack_dir: Path | None,
-            **ansible_args: Any) -> int:  # fmt: skip
+@playbook_command()
+def import_(target: Target, roster: Path, prune: bool, yes: bool, handout: Path | None) -> int:
     """Make (or update) an account for every row of ROSTER, a CSV with a header:
     email, name, username; optional password, tokens, host, role (student or teacher).
 
@@ -188,9 +181,8 @@ def import_(roster: Path, prune: bool, yes: bool, handout: Path | None, stack_di
     """
     from cli import roster as roster_module
 
-    opts = collect_ansible_options(**ansible_args)
-    stack = StackDir(resolve_dir(stack_dir)).require()
-    inventory_path, every, _ = _chat_hosts(stack, opts)
+    opts, stack = target.opts, target.stack
+    every, _ = _chat_hosts(target)
     rows = roster_module.read_roster(roster, every)
     stored = accounts.load(stack.accounts)
     plan = accounts.plan(rows, stored, prune=prune)
@@ -227,9 +219,7 @@ def import_(roster: Path, prune: bool, yes: bool, handout: Path | None, stack_di
         if p.account.tokens is not None
     }
     code, reports, _ = _run(
-        stack,
-        inventory_path,
-        opts,
+        target,
         "sync",
         present=present,
         reset=password_changed,
@@ -263,14 +253,11 @@ def import_(roster: Path, prune: bool, yes: bool, handout: Path | None, stack_di
 
 @users.command(name="list")
 @click.option("--json", "as_json", is_flag=True, help="Print {host: [account, ...]} as JSON.")
-@stack_dir_option
-@ansible_options
-def list_users(as_json: bool, stack_dir: Path | None, **ansible_args: Any) -> int:
+@playbook_command()
+def list_users(target: Target, as_json: bool) -> int:
     """Show the accounts LibreChat has on every chat host, with their token balance."""
-    opts = collect_ansible_options(**ansible_args)
-    stack = StackDir(resolve_dir(stack_dir)).require()
-    inventory_path, _, _ = _chat_hosts(stack, opts)
-    code, reports, failed = _run(stack, inventory_path, opts, "list")
+    _chat_hosts(target)
+    code, reports, failed = _run(target, "list")
     by_host: dict[str, Any] = {host: r.get("accounts") or [] for host, r in reports.items()}
     # A host that did not answer is named too: null (its reason is on stderr).
     by_host = dict(sorted({**{host: None for host in failed}, **by_host}.items()))
@@ -295,21 +282,17 @@ def list_users(as_json: bool, stack_dir: Path | None, **ansible_args: Any) -> in
 @users.command()
 @click.argument("usernames", nargs=-1, required=True, metavar="USERNAME...")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
-@stack_dir_option
-@ansible_options
-def remove(
-    usernames: tuple[str, ...], yes: bool, stack_dir: Path | None, **ansible_args: Any
-) -> int:
+@playbook_command()
+def remove(target: Target, usernames: tuple[str, ...], yes: bool) -> int:
     """Delete accounts (and their conversations) from every chat host (or --limit)."""
-    opts = collect_ansible_options(**ansible_args)
-    stack = StackDir(resolve_dir(stack_dir)).require()
-    inventory_path, _, _ = _chat_hosts(stack, opts)
+    opts, stack = target.opts, target.stack
+    _chat_hosts(target)
     names = [u.lower() for u in dict.fromkeys(usernames)]
     if not opts.check:
         what = f"delete the account(s) {', '.join(names)} and their conversations"
         prompts.confirm(f"{what[0].upper()}{what[1:]}?", f"this would {what}", yes)
     code, reports, _ = _run(
-        stack, inventory_path, opts, "remove", remove=names,
+        target, "remove", remove=names,
         change=f"account(s) {', '.join(sorted(names))} removed",
     )  # fmt: skip
     _print_changes(reports, opts.check)
@@ -330,18 +313,13 @@ def remove(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Where to write the new slips (default: the stack's handouts/).",
 )
-@stack_dir_option
-@ansible_options(check=False)
-def reset_password(usernames: tuple[str, ...], handout: Path | None, stack_dir: Path | None,
-                   **ansible_args: Any) -> int:  # fmt: skip
+@playbook_command(no_check="the new password is recorded before it is set")
+def reset_password(target: Target, usernames: tuple[str, ...], handout: Path | None) -> int:
     """Give accounts a new generated password; their slips go to a handout file."""
-    from cli.options import refuse_check
     from cli.passwords import easy_password
 
-    opts = collect_ansible_options(**ansible_args)
-    refuse_check(opts, "users reset-password", "the new password is recorded before it is set")
-    stack = StackDir(resolve_dir(stack_dir)).require()
-    inventory_path, every, _ = _chat_hosts(stack, opts)
+    stack = target.stack
+    every, _ = _chat_hosts(target)
     stored = accounts.load(stack.accounts)
     names = [u.lower() for u in dict.fromkeys(usernames)]
     unknown = [n for n in names if n not in stored]
@@ -354,7 +332,7 @@ def reset_password(usernames: tuple[str, ...], handout: Path | None, stack_dir: 
     runner.check_settings(stack)  # a refused run must not follow new recorded passwords
     accounts.save(stack.accounts, {**stored, **changed})
     code, reports, _ = _run(
-        stack, inventory_path, opts, "reset", present=list(changed.values()), reset=names,
+        target, "reset", present=list(changed.values()), reset=names,
         change=f"new password(s) for {', '.join(sorted(names))}",
     )  # fmt: skip
     done = {u for r in reports.values() for u in (r.get("updated") or [])}
