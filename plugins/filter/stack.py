@@ -47,6 +47,8 @@ class FilterModule(object):
             "port_owner": port_owner,
             "port_clashes": _wrap(_s.port_clashes),
             "chat_ollama_hosts": _wrap(_s.chat_ollama_hosts),
+            # hostvars | host_address('gpu-01', 'ollama_advertise_address')
+            "host_address": _wrap(_s.host_address),
             # groups['llm_ollama'] | lab_setting(hostvars, 'ollama_port', 'ollama')
             "lab_setting": _wrap(_s.lab_setting),
             "role_checks": _wrap(_s.role_checks),

@@ -239,6 +239,21 @@ def port_clashes(service_ports):
     ]
 
 
+def host_address(hostvars, host, setting=None):
+    """How the other hosts of the lab reach host: its `setting` (ollama_advertise_address)
+    where its inventory gives one, else the address of its default route (its facts), else
+    its ansible_host, else its name. The one place this is decided (the gateway's backends,
+    LibreChat's endpoints and gateway URL)."""
+    hv = hostvars[host]
+    if setting and setting in hv:
+        return hv[setting]
+    facts = hv.get("ansible_facts") or {}
+    route = facts.get("default_ipv4") or {}
+    if route.get("address"):
+        return route["address"]
+    return hv.get("ansible_host") or host
+
+
 def chat_ollama_hosts(
     chat_host, groups, scope="auto", ollama_group="llm_ollama", chat_group="llm_chat"
 ):

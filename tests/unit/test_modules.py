@@ -150,6 +150,23 @@ def test_each_role_runs_in_its_stage_on_its_hosts_in_registry_order(tmp_path):
         stage({"m": {"roles": ["a"], "stages": {"a": "late"}}}, ["m"], "apps", str(tmp_path))
 
 
+def test_how_the_lab_reaches_a_host_is_decided_in_one_place():
+    hostvars = {
+        "set": {"ollama_advertise_address": "10.0.0.9", "ansible_facts": {
+            "default_ipv4": {"address": "10.0.0.5"}}},
+        "facts": {"ansible_facts": {"default_ipv4": {"address": "10.0.0.5"}},
+                  "ansible_host": "gpu.lan"},
+        "no-route": {"ansible_facts": {"default_ipv4": {}}, "ansible_host": "192.0.2.7"},
+        "bare": {},
+    }  # fmt: skip
+    address = logic.host_address
+    assert address(hostvars, "set", "ollama_advertise_address") == "10.0.0.9"
+    assert address(hostvars, "set") == "10.0.0.5"  # the setting only where asked for
+    assert address(hostvars, "facts", "ollama_advertise_address") == "10.0.0.5"
+    assert address(hostvars, "no-route") == "192.0.2.7"
+    assert address(hostvars, "bare") == "bare"
+
+
 def test_install_runs_every_stage_once_in_order_and_every_role_has_a_stage():
     """install.yml imports the stage play once per stage, in STAGES' order; each role
     of the collection's registry is in one (a typo in `stages` fails here, not at run)."""
