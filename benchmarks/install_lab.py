@@ -7,11 +7,15 @@ and the ratio of its wall time to the all-in-one's. Also checks each no-op run
 changed nothing on any host.
 
 The hosts are reached with the docker connection by its short name (`docker`, the
-same plugin as community.docker.docker), which Mitogen knows how to take over.
+same plugin as community.docker.docker), which Mitogen knows how to take over; with
+--ssh the all-in-one lab is reached over real SSH instead (the same systemd test host
+with openssh-server from Debian's packages, the image benchmarks/controller_scale.py
+builds), with the CLI's SSH settings (pipelining, ControlPersist).
 
 Needs what scripts/test sets up: Docker, the llm-test-debian13 image and the lab
 registry with the stand-ins (`scripts/build-test-images`). Run:
-    .venv/bin/python benchmarks/install_lab.py
+    .venv/bin/python benchmarks/install_lab.py          # Docker connection, both labs
+    .venv/bin/python benchmarks/install_lab.py --ssh    # the all-in-one lab over SSH
 """
 
 from __future__ import annotations
@@ -61,7 +65,15 @@ def sh(*args: str, cwd: Path | None = None) -> str:
     return subprocess.run(args, check=True, capture_output=True, text=True, cwd=cwd).stdout
 
 
-def start_host(name: str) -> None:
+def start_host(name: str, ssh_key: Path | None = None) -> None:
+    """A systemd test host; with ssh_key, from the sshd image, letting that key in."""
+    extra, image = [], IMAGE
+    if ssh_key is not None:
+        from controller_scale import IMAGE as SSHD_IMAGE
+        from controller_scale import build_image
+
+        build_image()
+        extra, image = ["-v", f"{ssh_key}.pub:/root/.ssh/authorized_keys:ro"], SSHD_IMAGE
     sh(
         "docker",
         "run",
@@ -71,7 +83,8 @@ def start_host(name: str) -> None:
         "--hostname",
         name,
         *RECIPE,
-        IMAGE,
+        *extra,
+        image,
         "/lib/systemd/systemd",
     )
     sh("docker", "exec", name, "mkdir", "-p", "/etc/systemd/system/docker.service.d")
@@ -85,14 +98,27 @@ def start_host(name: str) -> None:
     )
 
 
-def inventory(groups: dict[str, list[str]]) -> str:
+def inventory(
+    groups: dict[str, list[str]], ssh: dict[str, str] | None = None, key: Path | None = None
+) -> str:
+    """ssh: host -> address, reached over SSH with key; else the Docker connection."""
     lines = []
     for group, hosts in groups.items():
         lines.append(f"[{group}]")
-        lines += [f"{h} ansible_connection=docker" for h in hosts]
+        if ssh:
+            lines += [f"{h} ansible_host={ssh[h]} ansible_user=root" for h in hosts]
+        else:
+            lines += [f"{h} ansible_connection=docker" for h in hosts]
         lines.append("")
+    if ssh:
+        lines += [
+            "[all:vars]",
+            f"ansible_ssh_private_key_file={key}",
+            "ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'",
+        ]
+    else:
+        lines.append("[all:vars]")
     lines += [
-        "[all:vars]",
         "ansible_python_interpreter=/usr/bin/python3",
         f"llm_registry={REGISTRY}",
         f"container_runtime_insecure_registries=['{REGISTRY}']",
@@ -134,16 +160,29 @@ def timed_install(stack: Path, inv: Path, mitogen: bool = False) -> float:
 
 
 def lab(
-    name: str, groups: dict[str, list[str]], work: Path, mitogen: bool = False
+    name: str, groups: dict[str, list[str]], work: Path, mitogen: bool = False, ssh: bool = False
 ) -> tuple[float, float, float | None]:
     hosts = sorted({h for members in groups.values() for h in members})
+    key = work / "id_ed25519" if ssh else None
+    if key is not None and not key.exists():
+        sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key))
     try:
         for host in hosts:
-            start_host(host)
+            start_host(host, key)
+        addresses = None
+        if key is not None:
+            from controller_scale import wait_for_ssh
+
+            addresses = {
+                h: sh("docker", "inspect", "-f", "{{.NetworkSettings.IPAddress}}", h).strip()
+                for h in hosts
+            }
+            for address in addresses.values():
+                wait_for_ssh(address, key)
         stack = work / name
         sh(*LLM, "init", "--dir", str(stack), cwd=REPO)
         inv = stack / "lab.ini"
-        inv.write_text(inventory(groups))
+        inv.write_text(inventory(groups, addresses, key))
         first = timed_install(stack, inv)
         second = timed_install(stack, inv)
         changed = changed_per_host(stack)
@@ -161,6 +200,8 @@ def lab(
 
 
 def main() -> None:
+    if "--ssh" in sys.argv[1:]:
+        return main_ssh()
     with tempfile.TemporaryDirectory(prefix="llm-bench-") as tmp:
         work = Path(tmp)
         aio_first, aio_second, aio_mitogen = lab(
@@ -183,6 +224,24 @@ def main() -> None:
         print(f"multi-host  first install  {mh_first:7.1f} s   (1 chat + 2 Ollama hosts)")
         print(f"multi-host  second (no-op) {mh_second:7.1f} s   changed=0 on every host")
         print(f"multi-host / all-in-one    {mh_first / aio_first:7.2f}   (first install)")
+
+
+def main_ssh() -> None:
+    """The all-in-one lab over SSH: first install, no-op plain, no-op with Mitogen."""
+    with tempfile.TemporaryDirectory(prefix="llm-bench-") as tmp:
+        first, second, mitogen = lab(
+            "all-in-one-ssh",
+            {"llm_ollama": ["bench-ssh"], "llm_chat": ["bench-ssh"]},
+            Path(tmp),
+            mitogen=True,
+            ssh=True,
+        )
+        assert mitogen is not None
+        print(f"all-in-one over SSH  first install  {first:7.1f} s")
+        print(f"all-in-one over SSH  second (no-op) {second:7.1f} s   changed=0 on every host")
+        print(f"all-in-one over SSH  second/first   {second / first:7.2f}")
+        print(f"all-in-one over SSH  no-op, Mitogen {mitogen:7.1f} s   changed=0 on every host")
+        print(f"all-in-one over SSH  Mitogen/first  {mitogen / first:7.2f}")
 
 
 if __name__ == "__main__":
