@@ -54,6 +54,7 @@ class FilterModule(object):
             "role_checks": _wrap(_s.role_checks),
             "host_roles": _wrap(_s.host_roles),
             "stage_roles": _wrap(_s.stage_roles),
+            "role_hosts": _wrap(_s.role_hosts),
             "role_modules": _wrap(_s.role_modules),
             "module_settings": _wrap(_s.module_settings),
             "container_groups": _wrap(_s.container_groups),

@@ -126,6 +126,20 @@ def host_roles(registry, modules, group_names):
     ]
 
 
+def role_hosts(registry, role, groups):
+    """The inventory's hosts that a role runs on (the groups its module places it on;
+    llm_stack: every stack host), from `groups` (Ansible's)."""
+    stack_groups = [g for m in registry.values() for g in m.get("groups") or []]
+    out = []
+    for module in registry.values():
+        if role not in module.get("roles", []):
+            continue
+        for group in role_groups(module, role):
+            chosen = stack_groups if group == EVERY_STACK_HOST else [group]
+            out += [h for g in chosen for h in groups.get(g, [])]
+    return list(dict.fromkeys(out))
+
+
 def stage_roles(registry, modules, stage, roles_dir=ROLES_DIR):
     """Roles of these modules that are in the collection and run in this install stage,
     in registry order: the same list on every host (each host runs those of host_roles)."""

@@ -138,6 +138,10 @@ def test_each_role_runs_in_its_stage_on_its_hosts_in_registry_order(tmp_path):
     assert logic.host_roles(registry, both, ["g2"]) == ["a", "b", "d"]
     assert logic.host_roles(registry, both, ["g3"]) == ["c", "d"]
     assert logic.host_roles(registry, ["core"], ["g3"]) == []
+    groups = {"g1": ["h1", "h2"], "g2": ["h2", "h3"], "g3": ["h4"]}
+    assert logic.role_hosts(registry, "a", groups) == ["h2", "h3"]  # runs_on
+    assert logic.role_hosts(registry, "b", groups) == ["h1", "h2", "h3"]  # the module's
+    assert logic.role_hosts(registry, "d", groups) == ["h1", "h2", "h3", "h4"]  # llm_stack
     stage = logic.stage_roles
     assert stage(registry, both, "models", str(tmp_path)) == ["a"]
     assert stage(registry, both, "apps", str(tmp_path)) == ["b", "c"]  # the default stage
