@@ -140,9 +140,10 @@ def optional_modules() -> list[str]:
     return [m.name for m in modules().values() if m.optional]
 
 
-def enabled(chosen: list[str] | None) -> list[str]:
-    """The modules an install deploys for this llm_modules value (None: unset)."""
+def enabled(chosen: list[str] | None, requires: bool = True) -> list[str]:
+    """The modules an install deploys for this llm_modules value (None: unset);
+    requires=False: without checking what each requires (to fix such a value)."""
     try:
-        return list(logic().enabled_modules(raw_registry(), chosen))
+        return list(logic().enabled_modules(raw_registry(), chosen, requires))
     except logic().RegistryError as exc:
         raise LlmError(str(exc), "fix llm_modules with 'llm modules enable|disable'") from None

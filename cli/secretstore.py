@@ -96,17 +96,25 @@ def specs() -> tuple[SecretSpec, ...]:
     from cli import collection, registry
 
     logic = registry.logic()
-    out: list[SecretSpec] = []
+    out: dict[str, SecretSpec] = {}
+    done: set[str] = set()  # a role in two modules declares its secrets once
     for module in registry.raw_registry().values():
         for role in module.get("roles", []):
             path = collection.root() / "roles" / role / "meta" / "secrets.yml"
-            if path.is_file() and not any(spec.name in _names(path) for spec in out):
-                out += _role_secrets(role, logic.role_groups(module, role), path)
-    return tuple(out)
-
-
-def _names(path: Path) -> set[str]:
-    return set(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+            if role in done or not path.is_file():
+                continue
+            done.add(role)
+            groups = logic.role_groups(module, role)
+            if logic.EVERY_STACK_HOST in groups:
+                groups = registry.stack_groups()
+            for spec in _role_secrets(role, groups, path):
+                if spec.name in out:
+                    raise LlmError(
+                        f"the secret {spec.name} is declared twice (again by the role {role})",
+                        f"keep it in one role's meta/secrets.yml ({path})",
+                    )
+                out[spec.name] = spec
+    return tuple(out.values())
 
 
 def read_text(path: Path) -> str:

@@ -125,12 +125,14 @@ def _switch(stack_dir: Path | None, name: str, on: bool, inventory_file: Path | 
                     f"add a host under [{group}] in the inventory (the chat host will do), "
                     "then enable it again",
                 )
-    current = registry.enabled(_chosen(stack))
+    # Not checked for requires: enable and disable are how a value that breaks them is fixed.
+    current = registry.enabled(_chosen(stack), requires=False)
     wanted = [
         m for m in registry.optional_modules() if (m == name and on) or (m != name and m in current)
     ]
+    always = [m.name for m in registry.modules().values() if not m.optional]
     if on:
-        missing = [m for m in module.requires if m not in wanted]
+        missing = [m for m in module.requires if m not in wanted + always]
         if missing:
             raise LlmError(
                 f"module {name} requires {', '.join(missing)}, which is not enabled",

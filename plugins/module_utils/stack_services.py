@@ -24,9 +24,10 @@ class RegistryError(ValueError):
     pass
 
 
-def enabled_modules(registry, chosen):
+def enabled_modules(registry, chosen, requires=True):
     """Module names deployed: the required ones, plus `chosen` (llm_modules) or,
-    when it is None, those enabled by default. Registry order."""
+    when it is None, those enabled by default. Registry order. requires=False skips
+    the check that each module's required modules are among them."""
     if chosen is not None and not (
         isinstance(chosen, (list, tuple)) and all(isinstance(m, str) for m in chosen)
     ):
@@ -44,7 +45,7 @@ def enabled_modules(registry, chosen):
         return module.get("default", False) if chosen is None else name in chosen
 
     out = [name for name, module in registry.items() if wanted(name, module)]
-    for name in out:
+    for name in out if requires else []:
         missing = [m for m in registry[name].get("requires") or [] if m not in out]
         if missing:
             raise RegistryError(
@@ -159,14 +160,15 @@ def role_modules(registry):
     return out
 
 
+def roles_with(roles, task_file, roles_dir=ROLES_DIR):
+    """Those of the roles that have tasks/<task_file> (preflight.yml, uninstall.yml)."""
+    return [r for r in roles if os.path.isfile(os.path.join(roles_dir, r, "tasks", task_file))]
+
+
 def role_checks(registry, modules, group_names, roles_dir=ROLES_DIR):
     """Roles of these modules, in registry order, that have a tasks/preflight.yml and
     run on one of group_names: the checks install.yml's first play runs on a host."""
-    return [
-        role
-        for role in host_roles(registry, modules, group_names)
-        if os.path.isfile(os.path.join(roles_dir, role, "tasks", "preflight.yml"))
-    ]
+    return roles_with(host_roles(registry, modules, group_names), "preflight.yml", roles_dir)
 
 
 def module_settings(registry, modules):
