@@ -11,17 +11,11 @@ are removed at the end (the lab as found).
 from __future__ import annotations
 
 import json
-import os
 import stat
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from lab import STACK, address, llm, login, sh
 
-REPO = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
-STACK = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "stack"
-INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 PCS = ("pc-01", "pc-02")
 MODELS = "/opt/llm-stack/ollama/models"
 ROSTER = (
@@ -30,33 +24,6 @@ ROSTER = (
     "ana@school.example,Ana Lima,ana,,\n"
     "bo@school.example,Bo Brown,bo,,\n"
 )
-
-
-def llm(*args: str) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        [sys.executable, "-m", "cli.main", *args, "--dir", str(STACK), "-i", INVENTORY],
-        cwd=REPO, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert "Traceback" not in result.stderr, result.stderr
-    return result
-
-
-def sh(pc: str, script: str) -> str:
-    return subprocess.run(["docker", "exec", pc, "sh", "-c", script],
-                          capture_output=True, text=True, check=True).stdout  # fmt: skip
-
-
-def address(pc: str) -> str:
-    fmt = "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}"
-    return subprocess.run(["docker", "inspect", "-f", fmt, pc], capture_output=True, text=True,
-                          check=True).stdout.strip()  # fmt: skip
-
-
-def login(pc: str, email: str, password: str) -> int:
-    """LibreChat's password log-in on that PC (its limiter allows 7 tries in 5 minutes)."""
-    body = json.dumps({"email": email, "password": password})
-    return int(sh(pc, "curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json'"
-                      f" -d '{body}' http://127.0.0.1:3080/api/auth/login"))  # fmt: skip
 
 
 def test_pc02_copied_the_models_from_pc01_not_from_upstream():

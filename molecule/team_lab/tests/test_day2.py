@@ -6,39 +6,10 @@ These tests take no `host` fixture: each runs once, not once per host.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
-from pathlib import Path
 
-REPO = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
-STACK = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "stack"
-INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
-# The lab's Ollama hosts (molecule.yml): gpu-01 the hub, gpu-02 with overridden places
-# and ports and a second model. Three light ones (gpu-03 to gpu-05, the defaults) are in
-# no stack group: only the model copy's tests install and use them (test_model_copy.py).
-OLLAMA_HOSTS = ("gpu-01", "gpu-02")
-
-
-def llm_argv(*args: str, inventory: str = INVENTORY) -> list[str]:
-    return [sys.executable, "-m", "cli.main", *args, "--dir", str(STACK), "-i", inventory]
-
-
-def llm(*args: str, inventory: str = INVENTORY) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        llm_argv(*args, inventory=inventory),
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert "Traceback" not in result.stderr, result.stderr
-    return result
-
-
-def status() -> tuple[int, dict]:
-    result = llm("status", "--json")
-    return result.returncode, json.loads(result.stdout)
+from lab import STACK, llm
+from team import OLLAMA_HOSTS, models, status
 
 
 def test_status_reports_every_host_service_and_model():
@@ -116,12 +87,6 @@ def test_unreachable_host_is_a_row_not_a_traceback(tmp_path):
     report = json.loads(result.stdout)
     assert report["gpu-01"]["reachable"] is True
     assert report["ghost"]["reachable"] is False and report["ghost"]["error"]
-
-
-def models() -> dict[str, dict[str, int]]:
-    result = llm("models", "list", "--json")
-    assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(result.stdout)
 
 
 def test_models_list_is_a_matrix_of_hosts():

@@ -24,7 +24,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from test_day2 import INVENTORY, OLLAMA_HOSTS, REPO, STACK, llm, llm_argv
+from lab import INVENTORY, REPO, STACK, address, llm, llm_argv, sh
+from team import OLLAMA_HOSTS
 
 LIGHT = ("gpu-03", "gpu-04", "gpu-05")
 ROOM = (*OLLAMA_HOSTS, *LIGHT)
@@ -40,14 +41,6 @@ MODEL = "tinyllama"
 def in_room(*args: str) -> subprocess.CompletedProcess:
     """`llm` on the room's five Ollama hosts."""
     return llm(*args, inventory=str(ROOM_INVENTORY))
-
-
-def sh(host: str, script: str, check: bool = True) -> str:
-    done = subprocess.run(
-        ["docker", "exec", host, "sh", "-c", script], capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0 or not check, done.stderr
-    return done.stdout
 
 
 def upstream(path: str, body: dict | None = None) -> dict:
@@ -66,12 +59,6 @@ def spec(name: str) -> dict:
 def manifest(host: str, name: str = MODEL) -> str:
     path = f"{MODELS[host]}/manifests/registry.ollama.ai/library/{name}/latest"
     return sh(host, f"cat {path}", check=False)
-
-
-def address(host: str) -> str:
-    fmt = "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}"
-    return subprocess.run(["docker", "inspect", "-f", fmt, host], capture_output=True, text=True,
-                          check=True).stdout.strip()  # fmt: skip
 
 
 def seed_lines(host: str, name: str = MODEL, to: str | None = None) -> list[list[str]]:

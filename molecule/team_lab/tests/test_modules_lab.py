@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 
-from test_day2 import OLLAMA_HOSTS, llm
+from lab import llm
+from team import OLLAMA_HOSTS
 
 
 def test_modules_list_says_where_core_is_installed():

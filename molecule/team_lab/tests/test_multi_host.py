@@ -6,7 +6,7 @@ import json
 
 import pytest
 import yaml
-from test_day2 import OLLAMA_HOSTS
+from team import OLLAMA_HOSTS
 
 testinfra_hosts = ["chat"]
 

@@ -17,20 +17,17 @@ import shutil
 import socket
 import ssl
 import subprocess
-import sys
 import tarfile
 import time
 
 import pytest
-from test_day2 import OLLAMA_HOSTS, REPO, STACK, llm
+from lab import REPO, STACK, address, in_host, llm
+from team import OLLAMA_HOSTS
 
 
 def llm_here(*args: str) -> subprocess.CompletedProcess:
     """`llm` for commands that read only the stack directory (no inventory option)."""
-    result = subprocess.run([sys.executable, "-m", "cli.main", *args, "--dir", str(STACK)],
-                            cwd=REPO, capture_output=True, text=True, check=False)  # fmt: skip
-    assert "Traceback" not in result.stderr, result.stderr
-    return result
+    return llm(*args, inventory=None)
 
 
 STACK_HOSTS = ("gw", "chat", *OLLAMA_HOSTS)
@@ -53,17 +50,6 @@ def probe(target):
 with ThreadPoolExecutor(64) as pool:
     print(json.dumps([t for t in pool.map(probe, targets) if t]))
 """
-
-
-def in_host(host: str, *argv: str, check: bool = False) -> subprocess.CompletedProcess:
-    return subprocess.run(["docker", "exec", host, *argv], capture_output=True, text=True,
-                          check=check)  # fmt: skip
-
-
-def address(host: str) -> str:
-    fmt = "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}"
-    return subprocess.run(["docker", "inspect", "-f", fmt, host], capture_output=True, text=True,
-                          check=True).stdout.strip()  # fmt: skip
 
 
 def recap_changed(output: str) -> dict[str, int]:

@@ -5,16 +5,9 @@ The test reinstalls what it removed, so no other test file depends on the order.
 
 from __future__ import annotations
 
-import subprocess
-
-from test_day2 import llm, models, status
+from lab import in_host, llm
+from team import models, status
 from test_model_copy import spec, upstream
-
-
-def in_host(host: str, *argv: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        ["docker", "exec", host, *argv], capture_output=True, text=True, check=False
-    )
 
 
 def test_uninstall_keeps_data_purge_deletes_it_and_a_reimaged_host_copies_from_the_hub():

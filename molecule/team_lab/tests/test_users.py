@@ -12,8 +12,9 @@ import stat
 import subprocess
 import tarfile
 
+import lab
 import pytest
-from test_day2 import STACK, llm
+from lab import STACK, llm
 
 ROSTER = (
     "\ufeffemail,name,username,password,tokens,role\r\n"
@@ -27,13 +28,7 @@ ROSTER = (
 def login(email: str, password: str) -> int:
     """LibreChat's password log-in on the chat host (port 3090: molecule.yml). Its limiter
     allows 7 attempts in 5 minutes from one address: this file makes 5."""
-    body = json.dumps({"email": email, "password": password})
-    out = subprocess.run(
-        ["docker", "exec", "chat", "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
-         "-H", "Content-Type: application/json", "-d", body, "http://127.0.0.1:3090/api/auth/login"],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    return int(out)
+    return lab.login("chat", email, password, port=3090)
 
 
 def every_account() -> dict[str, int | None]:

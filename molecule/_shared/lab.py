@@ -1,0 +1,60 @@
+"""What the scenarios' tests share: the real `llm` run from the controller against the
+scenario's lab (its stack directory and inventory, which Molecule names in the
+environment), and commands run inside its test hosts (Docker containers)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
+STACK = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "stack"
+INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
+
+
+def llm_argv(*args: str, inventory: str | None = INVENTORY) -> list[str]:
+    """`llm ARGS` on the lab's stack; inventory None: a command that takes none."""
+    where = ["--dir", str(STACK), *(["-i", inventory] if inventory else [])]
+    return [sys.executable, "-m", "cli.main", *args, *where]
+
+
+def llm(*args: str, inventory: str | None = INVENTORY) -> subprocess.CompletedProcess:
+    """Run it; whatever its exit status, a traceback is a failure."""
+    result = subprocess.run(
+        llm_argv(*args, inventory=inventory), cwd=REPO, capture_output=True, text=True, check=False
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+def in_host(host: str, *argv: str, check: bool = False) -> subprocess.CompletedProcess:
+    """argv inside the test host."""
+    return subprocess.run(["docker", "exec", host, *argv], capture_output=True, text=True,
+                          check=check)  # fmt: skip
+
+
+def sh(host: str, script: str, check: bool = True) -> str:
+    """A shell script inside the test host; its output (check: it must succeed)."""
+    done = in_host(host, "sh", "-c", script)
+    assert done.returncode == 0 or not check, done.stderr
+    return done.stdout
+
+
+def address(host: str) -> str:
+    """The test host's address on the Docker network."""
+    fmt = "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}"
+    return subprocess.run(["docker", "inspect", "-f", fmt, host], capture_output=True, text=True,
+                          check=True).stdout.strip()  # fmt: skip
+
+
+def login(host: str, email: str, password: str, port: int = 3080) -> int:
+    """LibreChat's password log-in from inside host, at its port; the HTTP status. Its
+    limiter allows 7 attempts in 5 minutes from one address."""
+    body = json.dumps({"email": email, "password": password})
+    out = in_host(host, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H",
+                  "Content-Type: application/json", "-d", body,
+                  f"http://127.0.0.1:{port}/api/auth/login", check=True).stdout  # fmt: skip
+    return int(out)
