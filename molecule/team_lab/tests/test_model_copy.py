@@ -15,7 +15,6 @@ of its own that adds them to the lab's Ollama hosts (the room).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 import urllib.request
@@ -25,12 +24,11 @@ from pathlib import Path
 
 import pytest
 from lab import INVENTORY, REPO, STACK, address, llm, llm_argv, sh
-from team import OLLAMA_HOSTS
+from team import OLLAMA_HOSTS, UPSTREAM, spec, upstream
 
 LIGHT = ("gpu-03", "gpu-04", "gpu-05")
 ROOM = (*OLLAMA_HOSTS, *LIGHT)
 ROOM_INVENTORY = STACK.parent / "room-inventory"
-UPSTREAM = f"http://172.17.0.1:{os.environ.get('LLM_TEST_MODEL_REGISTRY_PORT', '5055')}"
 # gpu-02 overrides ollama_dir (molecule.yml); the others keep the default.
 OLLAMA_DIR = {host: "/opt/llm-stack/ollama" for host in ROOM} | {"gpu-02": "/srv/ollama"}
 MODELS = {host: f"{path}/models" for host, path in OLLAMA_DIR.items()}
@@ -41,19 +39,6 @@ MODEL = "tinyllama"
 def in_room(*args: str) -> subprocess.CompletedProcess:
     """`llm` on the room's five Ollama hosts."""
     return llm(*args, inventory=str(ROOM_INVENTORY))
-
-
-def upstream(path: str, body: dict | None = None) -> dict:
-    data = json.dumps(body).encode() if body is not None else None
-    with urllib.request.urlopen(
-        urllib.request.Request(UPSTREAM + path, data=data), timeout=10
-    ) as r:
-        return json.loads(r.read() or b"{}")
-
-
-def spec(name: str) -> dict:
-    """The registry's spec of a model: its size and its blobs' digests."""
-    return upstream("/standin/models")[f"library/{name}" + ("" if ":" in name else ":latest")]
 
 
 def manifest(host: str, name: str = MODEL) -> str:

@@ -6,8 +6,7 @@ The test reinstalls what it removed, so no other test file depends on the order.
 from __future__ import annotations
 
 from lab import in_host, llm
-from team import models, status
-from test_model_copy import spec, upstream
+from team import models, spec, status, upstream
 
 
 def test_uninstall_keeps_data_purge_deletes_it_and_a_reimaged_host_copies_from_the_hub():
