@@ -140,6 +140,12 @@ def optional_modules() -> list[str]:
     return [m.name for m in modules().values() if m.optional]
 
 
+def enabled_roles(chosen: list[str] | None) -> list[str]:
+    """The roles of the modules an install deploys for this llm_modules value."""
+    known = raw_registry()
+    return [r for name in enabled(chosen) for r in known[name].get("roles", [])]
+
+
 def enabled(chosen: list[str] | None, requires: bool = True) -> list[str]:
     """The modules an install deploys for this llm_modules value (None: unset);
     requires=False: without checking what each requires (to fix such a value)."""

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from cli import child_env, collection, controller, inventory, links, pending, vault
+from cli import child_env, collection, controller, inventory, links, pending, registry, vault
 from cli.errors import LlmError
 from cli.secretstore import write_private
 from cli.stack import StackDir
@@ -178,7 +178,12 @@ def _environment(stack: StackDir, color: bool, config: dict[str, Any]) -> dict[s
     cfg = controller.user_ansible_cfg(os.environ, stack.runs)
     return {
         **controller.ssh_environment(stack.runs, os.environ, cfg),
-        **controller.mitogen_environment(config.get(controller.MITOGEN_SETTING), os.environ, cfg),
+        **controller.mitogen_environment(
+            config.get(controller.MITOGEN_SETTING),
+            os.environ,
+            cfg,
+            roles=registry.enabled_roles(config.get("llm_modules")),
+        ),
         "PATH": os.pathsep.join([str(_ansible_bin_dir(stack)), os.environ.get("PATH", "")]),
         "ANSIBLE_COLLECTIONS_PATH": os.pathsep.join(
             [

@@ -375,6 +375,13 @@ def test_mitogen_only_where_config_turns_it_on_and_the_user_chose_no_strategy():
     assert controller.mitogen_environment(True, {"ANSIBLE_STRATEGY": "free"}) == {}
 
 
+def test_mitogen_is_set_aside_with_a_role_it_breaks(capsys):
+    """The firewall's reconnect check needs a connection reset (mitogen-hq/mitogen#551)."""
+    assert controller.mitogen_environment(True, {}, roles=["ollama", "firewall"]) == {}
+    assert "llm_mitogen set aside for this run" in capsys.readouterr().err
+    assert controller.mitogen_environment(True, {}, roles=["ollama"])["ANSIBLE_STRATEGY"]
+
+
 def test_mitogen_on_without_mitogen_installed_says_what_to_do(monkeypatch):
     import importlib.util
 
