@@ -36,7 +36,7 @@ def _urlsafe(nbytes: int) -> Callable[[], str]:
     return lambda: base64.urlsafe_b64encode(token_bytes(nbytes)).decode("ascii").rstrip("=")
 
 
-# How each format is made, by name (a role's meta/secrets.yml names one).
+# How each format is made, by name (a role's meta/secret_specs.yml names one).
 FORMATS: dict[str, Callable[[], str]] = {
     "hex16": _hex(16),
     "hex32": _hex(32),
@@ -92,7 +92,7 @@ def _role_secrets(role: str, groups: list[str], path: Path) -> list[SecretSpec]:
 @cache
 def specs() -> tuple[SecretSpec, ...]:
     """Every secret of the stack: those each role of the registry declares in its
-    meta/secrets.yml, in the registry's order (a module's secrets come with its roles)."""
+    meta/secret_specs.yml, in the registry's order (a module's secrets come with its roles)."""
     from cli import collection, registry
 
     logic = registry.logic()
@@ -100,7 +100,7 @@ def specs() -> tuple[SecretSpec, ...]:
     done: set[str] = set()  # a role in two modules declares its secrets once
     for module in registry.raw_registry().values():
         for role in module.get("roles", []):
-            path = collection.root() / "roles" / role / "meta" / "secrets.yml"
+            path = collection.root() / "roles" / role / "meta" / "secret_specs.yml"
             if role in done or not path.is_file():
                 continue
             done.add(role)
@@ -111,7 +111,7 @@ def specs() -> tuple[SecretSpec, ...]:
                 if spec.name in out:
                     raise LlmError(
                         f"the secret {spec.name} is declared twice (again by the role {role})",
-                        f"keep it in one role's meta/secrets.yml ({path})",
+                        f"keep it in one role's meta/secret_specs.yml ({path})",
                     )
                 out[spec.name] = spec
     return tuple(out.values())

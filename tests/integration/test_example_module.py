@@ -2,7 +2,7 @@
 
 The product is copied into a scratch directory with the example module of
 docs/modules.md (tests/fixtures/example_module) added: the role (with its secret
-in meta/secrets.yml) under roles/ and the entry in playbooks/vars/modules.yml.
+in meta/secret_specs.yml) under roles/ and the entry in playbooks/vars/modules.yml.
 Then, through that copy's `llm` and on this machine only in the module's own
 group (so no other role runs here), the module is listed, enabled, checked,
 installed where its stage and group put it, re-run without changes, and run
@@ -68,7 +68,7 @@ def test_a_module_added_in_one_place_is_listed_enabled_checked_and_installed(
     assert llm(product, "init", "--dir", stack).returncode == 0
     at = ("--dir", stack, "-i", lab)
     # The default inventory (this machine in every module's group) has its group; its
-    # secret, declared in its role's meta/secrets.yml, is made with the others.
+    # secret, declared in its role's meta/secret_specs.yml, is made with the others.
     assert "[llm_greeting]\nlocalhost\n" in (stack / "inventory.ini").read_text()
     secrets = yaml.safe_load((stack / "secrets.yml").read_text())
     assert len(secrets["greeting_token"]) == 32 and secrets["mongodb_app_password"]

@@ -100,7 +100,7 @@ def test_the_administrators_first_password_is_not_rotated(tmp_path):
 
 
 def test_each_secret_is_declared_by_the_role_that_reads_it_with_its_hosts():
-    """meta/secrets.yml of each role of the registry: the secrets follow the modules."""
+    """meta/secret_specs.yml of each role of the registry: the secrets follow the modules."""
     by_name = {s.name: s for s in secretstore.specs()}
     assert set(by_name) == set(FORMATS)
     assert by_name["mongodb_app_password"].groups == ("llm_chat",)
