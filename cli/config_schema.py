@@ -102,11 +102,31 @@ def problem(key: str, value: Any, *, from_text: bool = False) -> str | None:
         text_scalars=from_text,
         model_name_ok=collection.module_utils("ollama").valid_model_name,
     )
+    if found is None and key == "llm_modules":
+        found = _modules_problem(value)
     if found is None and key == FORKS_SETTING:
         forks = rules.typed(value, opt.spec, text_scalars=from_text)
         if not FORKS_RANGE[0] <= forks <= FORKS_RANGE[1]:
             found = f"{key}: {value!r} is not a number of forks ({'-'.join(map(str, FORKS_RANGE))})"
     return found
+
+
+def _modules_problem(value: Any) -> str | None:
+    """llm_modules beyond its type: each module once, in this version, with what it requires."""
+    from cli import registry
+
+    chosen = list(value or [])
+    twice = sorted({m for m in chosen if chosen.count(m) > 1})
+    if twice:
+        return f"llm_modules: {', '.join(twice)} given twice"
+    planned = [m for m in chosen if m in registry.modules() and not registry.modules()[m].available]
+    if planned:
+        return f"llm_modules: {planned[0]} is planned, not in this version ('llm modules list')"
+    try:
+        registry.enabled(chosen)
+    except LlmError as exc:
+        return str(exc)
+    return None
 
 
 def validate(values: dict[str, Any]) -> list[str]:

@@ -17,8 +17,6 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import yaml
-
 from cli import collection
 from cli.errors import LlmError
 
@@ -61,18 +59,21 @@ def logic() -> ModuleType:
 
 
 def _yaml(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise LlmError(f"the collection's {path} cannot be read: {exc}") from exc
-    return data if isinstance(data, dict) else {}
+    from cli.yaml_file import load_mapping
+
+    return load_mapping(path)
 
 
 @lru_cache(maxsize=1)
 def raw_registry() -> dict[str, dict[str, Any]]:
-    """llm_module_registry as the playbooks see it."""
+    """llm_module_registry as the playbooks see it, its shape checked (validate_registry)."""
     path = collection.root() / "playbooks" / "vars" / "modules.yml"
-    return dict(_yaml(path).get("llm_module_registry") or {})
+    registry = dict(_yaml(path).get("llm_module_registry") or {})
+    try:
+        logic().validate_registry(registry)
+    except logic().RegistryError as exc:
+        raise LlmError(f"{path}: {exc}", "docs/modules.md says what each key holds") from None
+    return registry
 
 
 def _declared_services(role: str) -> dict[str, dict[str, Any]]:

@@ -62,20 +62,47 @@ class SecretSpec:
     groups: tuple[str, ...] = ()
 
 
+def _text_list(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) and v for v in value)
+
+
 def _role_secrets(role: str, groups: list[str], path: Path) -> list[SecretSpec]:
-    try:
-        declared = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise LlmError(f"the collection's {path} cannot be read: {exc}") from exc
+    """The role's declared secrets; a declaration of the wrong shape is one line naming
+    the file and the secret (a developer's mistake, but never a traceback)."""
+    from cli.yaml_file import load_mapping
+
+    declared = load_mapping(path, "the collection's")
+
+    def wrong(name: object, what: str) -> LlmError:
+        return LlmError(
+            f"{path}: secret {name}: {what}",
+            "each secret is a mapping: describe, format, rotation or not_rotated "
+            "{why, instead}, also_on [groups] (docs/modules.md)",
+        )
+
     out = []
     for name, entry in declared.items():
-        made = FORMATS.get(entry.get("format"))
+        if not isinstance(name, str) or not isinstance(entry, dict):
+            raise wrong(name, "must be a mapping of its settings")
+        made = FORMATS.get(entry.get("format")) if isinstance(entry.get("format"), str) else None
         if made is None:
             raise LlmError(
                 f"secret {name} of the role {role} has an unknown format {entry.get('format')!r}",
                 f"formats: {', '.join(FORMATS)} (in {path})",
             )
         refused = entry.get("not_rotated")
+        if refused is not None and not (
+            isinstance(refused, dict)
+            and all(isinstance(refused.get(k), str) for k in ("why", "instead"))
+        ):
+            raise wrong(name, "not_rotated must say why and instead (two texts)")
+        also_on = entry.get("also_on", [])
+        if not _text_list(also_on):
+            raise wrong(name, "also_on must be a list of group names")
+        if not refused and not isinstance(entry.get("rotation"), str):
+            raise wrong(
+                name, "say what a rotation does (rotation), or why there is none (not_rotated)"
+            )
         out.append(
             SecretSpec(
                 name=name,
@@ -83,7 +110,7 @@ def _role_secrets(role: str, groups: list[str], path: Path) -> list[SecretSpec]:
                 generate=made,
                 rotation=entry.get("rotation"),
                 not_rotated=(refused["why"], refused["instead"]) if refused else None,
-                groups=tuple(dict.fromkeys([*groups, *entry.get("also_on", [])])),
+                groups=tuple(dict.fromkeys([*groups, *also_on])),
             )
         )
     return out

@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
 
 # The collection's roles/ beside plugins/ (this file is plugins/module_utils/).
 ROLES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "roles")
@@ -24,10 +25,64 @@ class RegistryError(ValueError):
     pass
 
 
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _names(value):
+    return isinstance(value, list) and all(isinstance(v, str) and _NAME.match(v) for v in value)
+
+
+def validate_registry(registry):
+    """The registry's shape (docs/modules.md): each module a mapping; roles, groups,
+    containers_on and requires lists of names; runs_on, runs_if, stages and sets mappings
+    about its own roles; stages known; requires naming other modules, without a cycle."""
+    if not isinstance(registry, dict):
+        raise RegistryError("llm_module_registry must map module names to their entries")
+    for name, module in registry.items():
+        if not isinstance(module, dict):
+            raise RegistryError("module %s must be a mapping of its keys" % name)
+        for key in ("roles", "groups", "containers_on", "requires"):
+            if not _names(module.get(key, [])):
+                raise RegistryError(
+                    "module %s: %s must be a list of names, not %r" % (name, key, module.get(key))
+                )
+        for key in ("runs_on", "runs_if", "stages", "sets"):
+            if not isinstance(module.get(key, {}), dict):
+                raise RegistryError("module %s: %s must be a mapping" % (name, key))
+        for key in ("runs_on", "runs_if", "stages"):
+            strangers = sorted(set(module.get(key, {})) - set(module.get("roles", [])))
+            if strangers:
+                raise RegistryError(
+                    "module %s: %s names %s, not one of its roles"
+                    % (name, key, ", ".join(strangers))
+                )
+        for role, groups in module.get("runs_on", {}).items():
+            if not _names(groups):
+                raise RegistryError("module %s: runs_on.%s must be a list of groups" % (name, role))
+        for role in module.get("stages", {}):
+            role_stage(module, role)
+        for needed in module.get("requires", []):
+            if needed not in registry or needed == name:
+                raise RegistryError(
+                    "module %s requires %r, which is %s"
+                    % (name, needed, "itself" if needed == name else "not a module")
+                )
+
+    def visit(name, path):
+        for needed in registry[name].get("requires", []):
+            if needed in path:
+                raise RegistryError("modules require each other: %s" % " -> ".join([*path, needed]))
+            visit(needed, [*path, needed])
+
+    for name in registry:
+        visit(name, [name])
+
+
 def enabled_modules(registry, chosen, requires=True):
     """Module names deployed: the required ones, plus `chosen` (llm_modules) or,
     when it is None, those enabled by default. Registry order. requires=False skips
     the check that each module's required modules are among them."""
+    validate_registry(registry)
     if chosen is not None and not (
         isinstance(chosen, (list, tuple)) and all(isinstance(m, str) for m in chosen)
     ):

@@ -36,6 +36,36 @@ def test_enabled_modules_defaults_then_the_users_choice():
             logic.enabled_modules(REGISTRY, bad)
 
 
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"groups": "g1"}, "groups must be a list of names"),
+        ({"groups": ["bad group!"]}, "groups must be a list of names"),
+        ({"requires": ["nope"]}, "requires 'nope', which is not a module"),
+        ({"requires": ["extra"], "roles": ["c"]}, None),  # fine
+        ({"requires": ["later"]}, "requires 'later', which is itself"),
+        ({"stages": {"d": "modles"}}, "unknown stage 'modles'"),
+        ({"stages": {"zz": "apps"}}, "stages names zz, not one of its roles"),
+        ({"runs_on": {"d": "g3"}}, "runs_on.d must be a list of groups"),
+        ({"sets": ["x"]}, "sets must be a mapping"),
+    ],
+)
+def test_a_registry_of_the_wrong_shape_is_refused_with_what_is_wrong(change, message):
+    registry = {**REGISTRY, "later": {**REGISTRY["later"], **change}}
+    if message is None:
+        logic.validate_registry(registry)
+        return
+    with pytest.raises(logic.RegistryError, match=message):
+        logic.validate_registry(registry)
+
+
+def test_modules_that_require_each_other_are_refused():
+    registry = {**REGISTRY, "extra": {**REGISTRY["extra"], "requires": ["later"]},
+                "later": {**REGISTRY["later"], "requires": ["extra"]}}  # fmt: skip
+    with pytest.raises(logic.RegistryError, match="require each other: extra -> later -> extra"):
+        logic.enabled_modules(registry, None)
+
+
 def test_service_roles_are_the_present_roles_with_services_in_order(tmp_path):
     for role, has_services in (("a", True), ("b", False), ("c", True)):
         (tmp_path / role / "tasks").mkdir(parents=True)
@@ -313,6 +343,14 @@ def test_config_set_checks_module_names(stack):
     result = run("config", "set", "llm_modules", '["securty"]', "--dir", str(stack))
     assert result.exit_code == 2
     assert '"securty" is not among gpu, monitoring, security, scaling' in result.output
+    before = (stack / "config.yml").read_bytes()
+    for value, message in (
+        ("[security, security]", "security given twice"),
+        ("[scaling]", "scaling is planned, not in this version"),
+    ):
+        refused = run("config", "set", "llm_modules", value, "--dir", str(stack))
+        assert refused.exit_code == 2 and message in refused.output, refused.output
+    assert (stack / "config.yml").read_bytes() == before
 
 
 def test_with_module_selects_its_services(stack, monkeypatch):

@@ -115,3 +115,29 @@ def test_a_secret_of_an_unknown_format_is_one_line(tmp_path):
     with pytest.raises(LlmError, match="unknown format 'hex7'") as caught:
         secretstore._role_secrets("example", ["g"], declared)
     assert "hex32" in str(caught.value.hint)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("example_token: hex16\n", "must be a mapping of its settings"),
+        ("example_token:\n", "must be a mapping of its settings"),
+        ("example_token: {format: [hex16]}\n", "unknown format"),
+        ("example_token: {format: hex16, not_rotated: yes}\n", "not_rotated must say why"),
+        ("example_token: {format: hex16, not_rotated: {why: x}}\n", "not_rotated must say why"),
+        ("example_token: {format: hex16, rotation: x, also_on: g}\n", "also_on must be a list"),
+        ("example_token: {format: hex16}\n", "say what a rotation does"),
+        (
+            "a: {format: hex16, rotation: x}\na: {format: hex32, rotation: y}\n",
+            "'a' is given twice",
+        ),
+        ("a: [unclosed\n", "is not valid YAML at line"),
+        ("- a\n", "must hold a mapping, not a list"),
+    ],
+)
+def test_a_secret_declaration_of_the_wrong_shape_is_one_line(tmp_path, text, message):
+    declared = tmp_path / "secret_specs.yml"
+    declared.write_text(text)
+    with pytest.raises(LlmError, match=message) as caught:
+        secretstore._role_secrets("example", ["g"], declared)
+    assert "\n" not in caught.value.message  # one line
