@@ -203,7 +203,9 @@ def run(stack: StackDir, job: PlaybookRun, display: Any) -> int:
     stack.runs.mkdir(mode=0o700, parents=True, exist_ok=True)
     config = _stack_config(stack)
     _refuse_bad_settings(stack, config)
-    env = _environment(stack, color=display.console.is_terminal, config=config)
+    # -e wins over config.yml for what the run deploys (-e llm_modules=[security]).
+    settings = {**config, **job.extra_vars}
+    env = _environment(stack, color=display.console.is_terminal, config=settings)
     cmdline = [flag for flag, on in (("--check", job.check), ("--diff", job.diff)) if on]
     if vault.is_encrypted(stack.secrets):
         # The playbooks' include_vars decrypts secrets.yml with it.

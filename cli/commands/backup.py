@@ -70,6 +70,8 @@ def backup(target: Target) -> int:
 @playbook_command(no_check="a restore cannot be previewed; 'llm backup' first keeps a way back")
 def restore(target: Target, archive: Path, host: str | None, yes: bool) -> int:
     """Replace a chat host's MongoDB data with ARCHIVE (from llm backup)."""
+    if host and target.opts.limit:
+        raise LlmError("--host and --limit both given: use one (--host names the chat host)")
     if not archive.is_file():
         raise LlmError(f"backup archive {archive} not found")
     chat = host or (archive.name[: -len(SUFFIX)] if archive.name.endswith(SUFFIX) else None)

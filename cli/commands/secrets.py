@@ -65,12 +65,14 @@ def rotate(target: Target, names: tuple[str, ...], yes: bool) -> int:
     limit = opts.limit or ":".join(dict.fromkeys(g for spec in chosen for g in spec.groups))
     targets = target.hosts(limit)
     runner.check_settings(stack)  # a refused run must not follow a rotated secrets.yml
-    secretstore.ensure(stack.secrets)  # as install does: a stack from before lacks newer ones
     effects = "; ".join(dict.fromkeys(str(spec.rotation) for spec in chosen))
     what = ", ".join(unique)
     prompts.confirm(
         f"Rotate {what}? {effects[0].upper() + effects[1:]}.", f"rotating {what}: {effects}", yes
     )
+    # After the answer (a refused rotation writes nothing): as install does, a stack
+    # from before gets the newer secrets it lacks.
+    secretstore.ensure(stack.secrets)
     for name in unique:
         secretstore.rotate(stack.secrets, name)
     click.echo(f"{what} rotated in {stack.secrets}; redeploying {limit}")

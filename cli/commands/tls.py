@@ -62,8 +62,14 @@ def ca(target: Target, out: Path, group: str | None, rotate: bool, yes: bool) ->
     if opts.check:  # check mode changes nothing here either
         click.echo(f"check mode: would write the stack's CA certificate to {out}.")
     else:
-        shutil.copyfile(source, out)
-        out.chmod(0o644)
+        try:
+            shutil.copyfile(source, out)
+            out.chmod(0o644)
+        except OSError as exc:
+            raise LlmError(
+                f"cannot write the CA certificate to {out}: {exc.strerror}",
+                "choose another place with --out (its directory must exist)",
+            ) from exc
         der_hint = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
         click.echo(f"Wrote the stack's CA certificate to {out} (file sha256 {der_hint}...).")
     if not group:
