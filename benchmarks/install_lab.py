@@ -199,6 +199,15 @@ def lab(
         subprocess.run(["docker", "rm", "-f", "-v", *hosts], capture_output=True, check=False)
 
 
+def report(lab_name: str, first: float, second: float, mitogen: float) -> None:
+    """A lab's first install, its no-op re-run and the no-op with Mitogen, with the ratios."""
+    print(f"{lab_name}  first install  {first:7.1f} s")
+    print(f"{lab_name}  second (no-op) {second:7.1f} s   changed=0 on every host")
+    print(f"{lab_name}  second/first   {second / first:7.2f}")
+    print(f"{lab_name}  no-op, Mitogen {mitogen:7.1f} s   changed=0 on every host")
+    print(f"{lab_name}  Mitogen/first  {mitogen / first:7.2f}")
+
+
 def main() -> None:
     if "--ssh" in sys.argv[1:]:
         return main_ssh()
@@ -211,11 +220,7 @@ def main() -> None:
             mitogen=True,
         )
         assert aio_mitogen is not None
-        print(f"all-in-one  first install  {aio_first:7.1f} s")
-        print(f"all-in-one  second (no-op) {aio_second:7.1f} s   changed=0 on every host")
-        print(f"all-in-one  second/first   {aio_second / aio_first:7.2f}")
-        print(f"all-in-one  no-op, Mitogen {aio_mitogen:7.1f} s   changed=0 on every host")
-        print(f"all-in-one  Mitogen/first  {aio_mitogen / aio_first:7.2f}")
+        report("all-in-one", aio_first, aio_second, aio_mitogen)
         mh_first, mh_second, _ = lab(
             "multi-host",
             {"llm_chat": ["bench-chat"], "llm_ollama": ["bench-gpu1", "bench-gpu2"]},
@@ -237,11 +242,7 @@ def main_ssh() -> None:
             ssh=True,
         )
         assert mitogen is not None
-        print(f"all-in-one over SSH  first install  {first:7.1f} s")
-        print(f"all-in-one over SSH  second (no-op) {second:7.1f} s   changed=0 on every host")
-        print(f"all-in-one over SSH  second/first   {second / first:7.2f}")
-        print(f"all-in-one over SSH  no-op, Mitogen {mitogen:7.1f} s   changed=0 on every host")
-        print(f"all-in-one over SSH  Mitogen/first  {mitogen / first:7.2f}")
+        report("all-in-one over SSH", first, second, mitogen)
 
 
 if __name__ == "__main__":

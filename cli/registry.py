@@ -130,11 +130,8 @@ def services() -> dict[str, Service]:
 
 def stack_groups() -> tuple[str, ...]:
     """Every group a module deploys on, in registry order: their hosts are the stack's
-    (the playbooks' _llm_stack_groups, from the same entries)."""
-    out: list[str] = []
-    for spec in raw_registry().values():
-        out += [g for g in spec.get("groups") or () if g not in out]
-    return tuple(out)
+    (the playbooks' _llm_stack_groups: the same function)."""
+    return tuple(logic().stack_groups(raw_registry()))
 
 
 def optional_modules() -> list[str]:

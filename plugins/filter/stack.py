@@ -55,6 +55,7 @@ class FilterModule(object):
             "host_roles": _wrap(_s.host_roles),
             "stage_roles": _wrap(_s.stage_roles),
             "role_hosts": _wrap(_s.role_hosts),
+            "stack_groups": _wrap(_s.stack_groups),
             "roles_with": _wrap(_s.roles_with),
             "role_modules": _wrap(_s.role_modules),
             "module_settings": _wrap(_s.module_settings),

@@ -182,16 +182,21 @@ def host_roles(registry, modules, group_names):
     ]
 
 
+def stack_groups(registry):
+    """Every group a module deploys on, in registry order: their hosts are the stack's."""
+    return list(dict.fromkeys(g for m in registry.values() for g in m.get("groups") or []))
+
+
 def role_hosts(registry, role, groups):
     """The inventory's hosts that a role runs on (the groups its module places it on;
     llm_stack: every stack host), from `groups` (Ansible's)."""
-    stack_groups = [g for m in registry.values() for g in m.get("groups") or []]
+    everywhere = stack_groups(registry)
     out = []
     for module in registry.values():
         if role not in module.get("roles", []):
             continue
         for group in role_groups(module, role):
-            chosen = stack_groups if group == EVERY_STACK_HOST else [group]
+            chosen = everywhere if group == EVERY_STACK_HOST else [group]
             out += [h for g in chosen for h in groups.get(g, [])]
     return list(dict.fromkeys(out))
 
