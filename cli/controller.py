@@ -117,16 +117,20 @@ def control_path_dir(runs: Path) -> Path | None:
     return path
 
 
-def ssh_environment(runs: Path, environ: Mapping[str, str], cfg: Path | None) -> dict[str, str]:
-    """Ansible's SSH settings for a lab, each only where the user has not chosen one
-    (their environment, their ansible.cfg; inventory variables such as ansible_ssh_args
-    win over both anyway). These variables configure the ssh connection plugin only:
-    local and docker connections are untouched.
+def connection_environment(
+    runs: Path, environ: Mapping[str, str], cfg: Path | None
+) -> dict[str, str]:
+    """Ansible's connection settings for a lab, each only where the user has not chosen
+    one (their environment, their ansible.cfg; inventory variables such as
+    ansible_ssh_args win over both anyway).
 
-    - Pipelining: a module runs through the open SSH session's stdin instead of being
-      copied to a temporary file first, so a task costs one SSH round trip instead of
-      several. With become, pipelining needs sudo without `requiretty`: Debian and
-      Ubuntu never set it, RHEL 8 and later no longer do (RHEL 7's sudoers did).
+    - Pipelining, for every connection that can (ssh, docker, local): a module runs
+      through the connection's stdin instead of being copied to a temporary file first,
+      so a task costs one round trip (one `docker exec`, one command on the open SSH
+      session) instead of four: make a temporary directory, copy the module, run it,
+      remove it (docs/performance.md has the figures). With become, pipelining needs
+      sudo without `requiretty`: Debian and Ubuntu never set it, RHEL 8 and later no
+      longer do (RHEL 7's sudoers did).
     - ControlMaster/ControlPersist: one SSH connection per host reused by every task
       for 5 minutes, instead of a new handshake per task. No -C (Ansible's default
       has it): module payloads are zip-compressed already and on a LAN compressing
@@ -146,7 +150,7 @@ def ssh_environment(runs: Path, environ: Mapping[str, str], cfg: Path | None) ->
         ],
     )
     if not pipelining_set:
-        env["ANSIBLE_SSH_PIPELINING"] = "True"
+        env["ANSIBLE_PIPELINING"] = "True"
     if "ANSIBLE_SSH_ARGS" not in environ and not _cfg_has(cfg, [("ssh_connection", "ssh_args")]):
         env["ANSIBLE_SSH_ARGS"] = f"-o ControlMaster=auto -o ControlPersist={CONTROL_PERSIST}"
     dir_set = any(

@@ -173,11 +173,12 @@ def _ansible_bin_dir(stack: StackDir) -> Path:
 
 def _environment(stack: StackDir, color: bool, config: dict[str, Any]) -> dict[str, str]:
     """What ansible-playbook needs beyond the user's environment: our Ansible, our
-    collection, SSH settings for driving many hosts (cli.controller.ssh_environment) and
+    collection, connection settings for driving many hosts
+    (cli.controller.connection_environment) and
     Mitogen where config.yml turns it on."""
     cfg = controller.user_ansible_cfg(os.environ, stack.runs)
     return {
-        **controller.ssh_environment(stack.runs, os.environ, cfg),
+        **controller.connection_environment(stack.runs, os.environ, cfg),
         **controller.mitogen_environment(
             config.get(controller.MITOGEN_SETTING),
             os.environ,

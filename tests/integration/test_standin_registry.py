@@ -134,6 +134,13 @@ def stack(tmp_path: Path) -> Iterator[dict]:
     )
     procs.append(registry)
     upstream = "http://" + registry.stdout.readline().strip()
+    # The seed binds its port first and each stand-in answers before the next port is
+    # picked: a port picked free but not yet bound could otherwise go to two servers.
+    seed_handler = type(
+        "SeedA", (Seed,), {"root": tmp_path / "a", "sent": 0, "released": threading.Event()}
+    )
+    seed = ThreadingHTTPServer(("127.0.0.1", 0), seed_handler)
+    threading.Thread(target=seed.serve_forever, daemon=True).start()
     hosts = {}
     for host in ("a", "b"):
         port = free_port()
@@ -151,15 +158,9 @@ def stack(tmp_path: Path) -> Iterator[dict]:
             )
         )
         hosts[host] = f"http://127.0.0.1:{port}"
-    seed_handler = type(
-        "SeedA", (Seed,), {"root": tmp_path / "a", "sent": 0, "released": threading.Event()}
-    )
-    seed = ThreadingHTTPServer(("127.0.0.1", 0), seed_handler)
-    threading.Thread(target=seed.serve_forever, daemon=True).start()
-    for base in hosts.values():
         for _ in range(100):
             try:
-                call(base, "/api/version")
+                call(hosts[host], "/api/version")
                 break
             except OSError:
                 time.sleep(0.05)

@@ -184,38 +184,39 @@ def test_config_schema_checks_the_forks_setting():
 # SSH settings
 
 
-def test_ssh_environment_turns_on_pipelining_and_connection_reuse(short_tmp):
+def test_connection_environment_turns_on_pipelining_and_connection_reuse(short_tmp):
     runs = short_tmp / "runs"
-    env = controller.ssh_environment(runs, {}, None)
-    assert env["ANSIBLE_SSH_PIPELINING"] == "True"
+    env = controller.connection_environment(runs, {}, None)
+    # Ansible's general setting, read by every connection that can pipeline (docker too).
+    assert env["ANSIBLE_PIPELINING"] == "True"
     assert "ControlMaster=auto" in env["ANSIBLE_SSH_ARGS"]
     assert "ControlPersist=" in env["ANSIBLE_SSH_ARGS"]
     control = Path(env["ANSIBLE_SSH_CONTROL_PATH_DIR"])
     assert control == runs / "cp"
     assert control.stat().st_mode & 0o777 == 0o700
-    # Only the ssh plugin's own variables: local and docker connections are untouched.
-    assert "ANSIBLE_PIPELINING" not in env
+    assert "ANSIBLE_SSH_PIPELINING" not in env
 
 
-def test_ssh_environment_keeps_what_the_user_chose(tmp_path, short_tmp):
+def test_connection_environment_keeps_what_the_user_chose(tmp_path, short_tmp):
     runs = short_tmp / "runs"
     user = {"ANSIBLE_PIPELINING": "False", "ANSIBLE_SSH_ARGS": "-o ProxyJump=bastion"}
-    assert set(controller.ssh_environment(runs, user, None)) == {"ANSIBLE_SSH_CONTROL_PATH_DIR"}
+    env = controller.connection_environment(runs, user, None)
+    assert set(env) == {"ANSIBLE_SSH_CONTROL_PATH_DIR"}
     cfg = tmp_path / "ansible.cfg"
     cfg.write_text(
         "[defaults]\npipelining = False\n[ssh_connection]\nssh_args = -o X=1\n"
         "control_path_dir = /tmp/mine\n"
     )
-    assert controller.ssh_environment(runs, {}, cfg) == {}
+    assert controller.connection_environment(runs, {}, cfg) == {}
 
 
 def test_control_path_dir_too_long_for_a_socket_is_left_to_ansible(short_tmp):
     # /<49 characters>/cp is the longest whose sockets fit in sun_path.
     fits = short_tmp / ("d" * (40 - len(str(short_tmp)))) / "runs"
     assert len(str(fits / "cp")) == 49
-    assert controller.ssh_environment(fits, {}, None)["ANSIBLE_SSH_CONTROL_PATH_DIR"]
+    assert controller.connection_environment(fits, {}, None)["ANSIBLE_SSH_CONTROL_PATH_DIR"]
     deep = short_tmp / ("d" * (41 - len(str(short_tmp)))) / "runs"
-    env = controller.ssh_environment(deep, {}, None)
+    env = controller.connection_environment(deep, {}, None)
     assert "ANSIBLE_SSH_CONTROL_PATH_DIR" not in env
     assert not (deep / "cp").exists()
 
@@ -237,7 +238,7 @@ def test_ansible_cfg_is_found_in_ansibles_order(tmp_path):
 def test_runner_gives_ansible_the_ssh_settings(stack, tmp_path, fake_runner):
     run_install(stack, lab_inventory(tmp_path / "lab.ini", 3))
     env = fake_runner.kwargs["envvars"]
-    assert env["ANSIBLE_SSH_PIPELINING"] == "True"
+    assert env["ANSIBLE_PIPELINING"] == "True"
     assert env["ANSIBLE_SSH_CONTROL_PATH_DIR"] == str(stack / "runs" / "cp")
 
 
