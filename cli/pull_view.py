@@ -3,7 +3,8 @@
 The models playbook pulls in the background and polls a progress file once a
 second; each poll is a `runner_retry` event (or the final `runner_on_ok`)
 whose result holds model, completed and total bytes. A model already present
-is reported by the task that would start its pull, which then starts nothing.
+is reported by the blob check that finds it ready (its `ready` list), or by the
+task that would start its pull, which then starts nothing.
 """
 
 from __future__ import annotations
@@ -27,19 +28,22 @@ from cli.status_view import human_bytes
 
 WATCH_TASK_PREFIX = "Watch the pull of "
 START_TASK_PREFIX = "Start pulling "
+VERIFY_TASK_PREFIX = "Check the blobs of the wanted models"
 
 
-def pull_update(event: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
-    """(host, progress) when the event is a watcher's report, else None."""
+def pull_updates(event: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """[(host, progress)] the event reports: a watcher's poll, a start that found its model
+    present, or the models a blob check found ready; [] for any other event."""
     if event.get("event") not in ("runner_retry", "runner_on_ok"):
-        return None
+        return []
     data = event.get("event_data") or {}
-    if not str(data.get("task", "")).startswith((WATCH_TASK_PREFIX, START_TASK_PREFIX)):
-        return None
+    task, host = str(data.get("task", "")), data.get("host", "?")
     res = data.get("res") or {}
-    if "completed" not in res:
-        return None
-    return data.get("host", "?"), res
+    if task.startswith(VERIFY_TASK_PREFIX):
+        return [(host, ready) for ready in res.get("ready") or [] if "completed" in ready]
+    if not task.startswith((WATCH_TASK_PREFIX, START_TASK_PREFIX)) or "completed" not in res:
+        return []
+    return [(host, res)]
 
 
 class PullProgress:
@@ -101,9 +105,9 @@ class ModelsDisplay(RunDisplay):
         self.pulls.stop()
 
     def event(self, event: dict[str, Any]) -> bool:
-        update = pull_update(event)
-        if update is not None and not self.verbose:
-            self.pulls.update(*update)
+        if not self.verbose:
+            for host, res in pull_updates(event):
+                self.pulls.update(host, res)
         return super().event(event)
 
     def recap(self) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -25,6 +27,24 @@ def collections_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     link.symlink_to(REPO, target_is_directory=True)
     sys.path.insert(0, str(base))
     return base
+
+
+def run_collection_module(collections_dir: Path, module: str, **args: object) -> tuple[int, dict]:
+    """One of the collection's modules run as Ansible runs it, on localhost (check: its
+    check mode): (ansible's exit status, the module's result)."""
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections_dir))
+    # `llm`'s inventory check sets this in-process; the implicit localhost needs it off.
+    env.pop("ANSIBLE_INVENTORY_UNPARSED_FAILED", None)
+    env["ANSIBLE_LOAD_CALLBACK_PLUGINS"] = "1"
+    env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.builtin.json"
+    check = ["--check"] if args.pop("check", None) else []
+    python = "ansible_python_interpreter=/usr/bin/python3"
+    argv = ["ansible", "localhost", "-c", "local", "-e", python,
+            "-m", f"local_llm.stack.{module}", "-a", json.dumps(args), *check]  # fmt: skip
+    proc = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+    assert proc.stdout.startswith("{"), proc.stdout + proc.stderr
+    plays = json.loads(proc.stdout)["plays"]
+    return proc.returncode, plays[0]["tasks"][0]["hosts"]["localhost"]
 
 
 @contextmanager

@@ -19,6 +19,9 @@ description:
   - Blobs already verified are recorded with their size and modification time in a stamp
     file (C(<models_dir>/.llm-verified.json)); a blob whose size and time are unchanged is
     not hashed again, so a run that changes nothing reads no model data.
+  - With I(url), also asks that Ollama which models it lists: a model complete on disk and
+    listed is I(ready), nothing to pull or copy (the run then makes no other round trip for
+    it). An Ollama that does not answer makes no model ready; the pull that follows says why.
   - Supports check mode (reports, deletes nothing, writes no stamp).
 options:
   models_dir:
@@ -30,6 +33,9 @@ options:
     type: list
     elements: str
     required: true
+  url:
+    description: Ollama's API on this host, to learn which of the complete models it lists.
+    type: str
 author:
   - local-llm-stack developers
 """
@@ -67,11 +73,22 @@ hashed:
   description: Bytes read to hash blobs not verified before.
   type: int
   returned: always
+ready:
+  description: >-
+    The models complete here and listed by Ollama (with I(url)), each as the progress a pull
+    reports when it finds its model present (model, completed and total bytes, status, done).
+  type: list
+  elements: dict
+  returned: always
+  sample: [{"model": "llama3.2:latest", "completed": 2019393189, "total": 2019393189,
+            "status": "already present", "done": true}]
 """
 
 import os
+import socket
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.six.moves.urllib.error import URLError
 from ansible_collections.local_llm.stack.plugins.module_utils import ollama, ollama_copy
 
 
@@ -80,6 +97,7 @@ def main():
         argument_spec=dict(
             models_dir=dict(type="path", required=True),
             models=dict(type="list", elements="str", required=True),
+            url=dict(type="str"),
         ),
         supports_check_mode=True,
     )
@@ -95,6 +113,17 @@ def main():
     except (IOError, OSError) as exc:
         module.fail_json(msg="checking the blobs in %s failed: %s" % (models_dir, exc))
     complete = [n for n in names if report["models"][n]["complete"]]
+    listed = {}
+    if module.params["url"] and complete:
+        try:
+            listed = ollama.installed(module.params["url"], timeout=10)
+        except (URLError, socket.error, ValueError):
+            listed = {}  # not ready then: the pull that follows reports the error
+    ready = [
+        dict(model=n, completed=listed[n], total=listed[n], status="already present", done=True)
+        for n in complete
+        if n in listed
+    ]
     module.exit_json(
         # Deleting a corrupt blob is the change; the stamp file is bookkeeping.
         changed=bool(report["corrupt"]),
@@ -103,6 +132,7 @@ def main():
         corrupt=report["corrupt"],
         missing=report["missing"],
         hashed=report["hashed"],
+        ready=ready,
     )
 
 

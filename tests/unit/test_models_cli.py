@@ -23,22 +23,37 @@ def retry(host: str, **res) -> dict:
 
 def test_pull_update_only_from_the_watcher():
     event = retry("gpu-01", model="llama3.2:latest", completed=10, total=100, done=False)
-    update = pull_view.pull_update(event)
-    assert update is not None
-    assert update[0] == "gpu-01" and update[1]["completed"] == 10
+    [(host, res)] = pull_view.pull_updates(event)
+    assert host == "gpu-01" and res["completed"] == 10
     other = {"event": "runner_retry", "event_data": {"task": "Wait for docker", "res": {}}}
-    assert pull_view.pull_update(other) is None
-    assert pull_view.pull_update({"event": "runner_on_failed", "event_data": {}}) is None
+    assert pull_view.pull_updates(other) == []
+    assert pull_view.pull_updates({"event": "runner_on_failed", "event_data": {}}) == []
 
 
 def test_a_model_already_present_is_shown_from_the_task_that_started_nothing():
     res = {"model": "llama3.2:latest", "completed": 7, "total": 7, "done": True,
            "status": "already present"}  # fmt: skip
     data = {"host": "pc-01", "task": "Start pulling llama3.2", "res": res}
-    assert pull_view.pull_update({"event": "runner_on_ok", "event_data": data}) == ("pc-01", res)
+    assert pull_view.pull_updates({"event": "runner_on_ok", "event_data": data}) == [("pc-01", res)]
     # A pull that started in the background says nothing yet: its watcher reports.
     data = dict(data, res={"started": True, "pid": 9})
-    assert pull_view.pull_update({"event": "runner_on_ok", "event_data": data}) is None
+    assert pull_view.pull_updates({"event": "runner_on_ok", "event_data": data}) == []
+
+
+def test_models_the_blob_check_found_ready_are_shown_present():
+    ready = [{"model": m, "completed": 7, "total": 7, "done": True, "status": "already present"}
+             for m in ("llama3.2:latest", "qwen2.5:0.5b")]  # fmt: skip
+    task = "Check the blobs of the wanted models (a corrupt one is deleted, to be fetched again)"
+    data = {"host": "pc-01", "task": task, "res": {"complete": [], "ready": ready}}
+    updates = pull_view.pull_updates({"event": "runner_on_ok", "event_data": data})
+    assert updates == [("pc-01", ready[0]), ("pc-01", ready[1])]
+    console = Console(record=True, width=200, force_terminal=False)
+    progress = pull_view.PullProgress(console)
+    for host, res in updates:
+        progress.update(host, res)
+    assert "pc-01: qwen2.5:0.5b: already present" in console.export_text()
+    nothing = dict(data, res={"complete": ["llama3.2:latest"], "ready": []})
+    assert pull_view.pull_updates({"event": "runner_on_ok", "event_data": nothing}) == []
 
 
 def test_log_lines_at_quarter_steps_and_the_end():

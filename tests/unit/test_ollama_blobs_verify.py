@@ -7,9 +7,12 @@ import hashlib
 import importlib
 import json
 import os
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import run_collection_module, serving
 
 
 @pytest.fixture(scope="module")
@@ -141,3 +144,35 @@ def test_a_model_of_another_registry_is_not_copied(oc):
 )
 def test_version_older(oc, have, need, older):
     assert oc.version_older(have, need) is older
+
+
+class Tags(BaseHTTPRequestHandler):
+    """An Ollama that lists one model."""
+
+    def do_GET(self):
+        body = json.dumps({"models": [{"name": "llama3.2:latest", "size": 11}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_ready_is_complete_on_disk_and_listed_by_ollama(collections_dir, tmp_path):
+    models = tmp_path / "models"
+    model(models, "llama3.2:latest", b"config", b"layer")
+    model(models, "qwen2.5:0.5b", b"config2", b"layer2")  # complete, but Ollama does not list it
+    args = {"models_dir": str(models), "models": ["llama3.2", "qwen2.5:0.5b", "phi3"]}
+    with serving(Tags) as url:
+        rc, result = run_collection_module(collections_dir, "ollama_blobs_verify", url=url, **args)
+    assert rc == 0, result
+    assert sorted(result["complete"]) == ["llama3.2:latest", "qwen2.5:0.5b"]
+    assert result["ready"] == [{"model": "llama3.2:latest", "completed": 11, "total": 11,
+                                "status": "already present", "done": True}]  # fmt: skip
+    # An Ollama that does not answer makes nothing ready, and fails nothing: the pull says why.
+    with serving(Tags) as url:
+        pass
+    rc, result = run_collection_module(collections_dir, "ollama_blobs_verify", url=url, **args)
+    assert rc == 0 and result["ready"] == [] and len(result["complete"]) == 2, result

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import importlib
-import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import run_collection_module
 
 KEYS = Path(__file__).resolve().parent.parent / "fixtures" / "keys"
 # Both computed by `gpg --show-keys --with-colons` when the fixtures were made.
@@ -43,35 +42,7 @@ def test_fingerprint_as_printed_by_gpg(openpgp):
 
 
 def run_module(collections_dir: Path, **args: str) -> tuple[int, dict]:
-    """Run the module as Ansible does, on localhost, and return (rc, result)."""
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections_dir))
-    # `llm`'s inventory check sets this in-process; the implicit localhost needs it off.
-    env.pop("ANSIBLE_INVENTORY_UNPARSED_FAILED", None)
-    env["ANSIBLE_LOAD_CALLBACK_PLUGINS"] = "1"
-    env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.builtin.json"
-    check = ["--check"] if args.pop("check", None) else []
-    proc = subprocess.run(
-        [
-            "ansible",
-            "localhost",
-            "-c",
-            "local",
-            "-e",
-            "ansible_python_interpreter=/usr/bin/python3",
-            "-m",
-            "local_llm.stack.signing_key",
-            "-a",
-            json.dumps(args),
-            *check,
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    assert proc.stdout.startswith("{"), proc.stdout + proc.stderr
-    plays = json.loads(proc.stdout)["plays"]
-    return proc.returncode, plays[0]["tasks"][0]["hosts"]["localhost"]
+    return run_collection_module(collections_dir, "signing_key", **args)
 
 
 def test_module_installs_a_matching_key_once(collections_dir, tmp_path):
