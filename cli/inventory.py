@@ -6,7 +6,7 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -67,6 +67,13 @@ def group_hosts(path: Path, limit: str | None, group: str) -> list[str]:
     """The hosts of one stack group that the run will touch (may be none)."""
     members, selected = _inspect(path, limit)
     return sorted(set(selected) & set(members.get(group, [])))
+
+
+def empty_groups(path: Path, groups: Iterable[str]) -> list[str]:
+    """Those of the stack groups given that have no host in the inventory at all (whatever
+    a --limit): a module cannot deploy on them."""
+    members, _ = _inspect(path, None)
+    return [group for group in groups if not members.get(group)]
 
 
 def any_group_hosts(path: Path, limit: str | None, group: str) -> list[str]:

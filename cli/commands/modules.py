@@ -117,14 +117,13 @@ def _switch(stack_dir: Path | None, name: str, on: bool, inventory_file: Path | 
         )
     if on:
         inventory_path = inventory.resolve(inventory_file, stack.inventory)
-        for group in module.groups:
-            if not inventory.group_hosts(inventory_path, None, group):
-                raise LlmError(
-                    f"module {name} deploys on the group {group}, which has no host in "
-                    f"{inventory_path}",
-                    f"add a host under [{group}] in the inventory (the chat host will do), "
-                    "then enable it again",
-                )
+        for group in inventory.empty_groups(inventory_path, module.groups)[:1]:
+            raise LlmError(
+                f"module {name} deploys on the group {group}, which has no host in "
+                f"{inventory_path}",
+                f"add a host under [{group}] in the inventory (the chat host will do), "
+                "then enable it again",
+            )
     # Not checked for requires: enable and disable are how a value that breaks them is fixed.
     current = registry.enabled(_chosen(stack), requires=False)
     wanted = [

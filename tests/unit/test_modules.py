@@ -403,3 +403,16 @@ def test_check_reaches_ansible_for_commands_that_honour_it(stack, monkeypatch):
         assert "does not take" not in result.output, (args, result.output)
         assert "--yes" not in result.output, (args, result.output)
     assert [job.check for job in jobs] == [True] * len(commands)
+
+
+def test_install_refuses_an_enabled_module_whose_group_lost_its_hosts(stack, tmp_path):
+    """Enabled on the default inventory, then installed with one that has no gateway: even
+    --check stops before Ansible, naming the group and the two ways out."""
+    assert run("modules", "enable", "security", "--dir", str(stack)).exit_code == 0
+    lab = tmp_path / "no-gateway.ini"
+    lab.write_text("[llm_ollama]\ngpu-01\n[llm_chat]\nchat\n")
+    for check in ([], ["--check"]):
+        result = run("install", *check, "-i", str(lab), "--dir", str(stack))
+        assert result.exit_code == 2, result.output
+        assert "module security is enabled but its group llm_gateway has no host" in result.output
+        assert "[llm_gateway]" in result.output and "llm modules disable security" in result.output
