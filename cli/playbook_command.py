@@ -51,6 +51,12 @@ class Target:
         error that says what the inventory holds."""
         return inventories.stack_hosts(self.inventory, limit or self.opts.limit)
 
+    def check_given(self) -> None:
+        """Read -i and --limit where they were given though this run reaches no host (a
+        key made while the gateway is off): a typo in either is an error, not ignored."""
+        if self.opts.inventory or self.opts.limit:
+            self.hosts()
+
     def run(self, playbook: str, display: Any = None, **job: Any) -> int:
         """Run the playbook (job: PlaybookRun.from_options' keywords) with display, by
         default the usual one, and return the exit status."""

@@ -24,6 +24,7 @@ def _prepare(target: Target) -> list[str] | None:
     gateways to send the list to (None: the module is off, nothing to send yet)."""
     stack, limit = target.stack, target.opts.limit
     if "security" not in registry.enabled(config_file.load(stack.config).get("llm_modules")):
+        target.check_given()
         return None
     runner.check_settings(stack)
     gateways = inventory.group_hosts(target.inventory, limit, "llm_gateway")

@@ -55,6 +55,8 @@ def ca(target: Target, out: Path, group: str | None, rotate: bool, yes: bool) ->
     if group and not inventory.any_group_hosts(target.inventory, opts.limit, group):
         raise LlmError(f"the inventory {target.inventory} has no host in group {group!r}",
                        "name a group of that inventory, or add the machines to it")  # fmt: skip
+    if not group and not rotate:
+        target.check_given()
     if rotate:
         code = _rotate(target, yes)
         if code != EXIT_OK:
@@ -94,7 +96,11 @@ def _rotate(target: Target, yes: bool) -> int:
     opts, stack = target.opts, target.stack
     refuse_check(opts, "tls ca --rotate", "a rotation retires the CA before it redeploys")
     limit = opts.limit or ROTATE_HOSTS
-    targets = target.hosts(limit)
+    # Within the user's --limit (an error quotes only what they typed).
+    targets = sorted(
+        {h for group in ROTATE_HOSTS.split(":")
+         for h in inventory.group_hosts(target.inventory, opts.limit, group)}
+    )  # fmt: skip
     if not targets:
         raise LlmError(f"the inventory {target.inventory} has no gateway or chat host ({limit})",
                        "the CA is the security module's: enable it and install first")  # fmt: skip

@@ -183,3 +183,32 @@ def test_a_rotation_refused_or_making_no_ca_puts_the_old_one_back(stack, tmp_pat
     assert "OLD" in (tls / "ca.crt").read_text() and (tls / "ca.key").exists()
     assert not list(tls.glob("retired-ca-*")) and not (tmp_path / "o").exists()
     assert not pending.lacking(stack / "runs", "install")
+
+
+def test_options_a_run_would_not_use_are_still_read(stack, tmp_path):
+    """A key made while the gateway is off, or the CA written out, reach no host; a missing
+    inventory or a --limit that matches nothing is still an error (a typo is not ignored)."""
+    missing = run("keys", "add", "bob", "-i", str(tmp_path / "nope.ini"), "--dir", str(stack))
+    assert missing.exit_code == 2 and "nope.ini" in missing.output, missing.output
+    nobody = run("keys", "add", "bob", "--limit", "no-such-pc", "--dir", str(stack))
+    assert nobody.exit_code == 2 and "'no-such-pc' matches no host" in nobody.output
+    assert not (stack / "api-keys.yml").exists()  # nothing made
+    tls = stack / "tls"
+    tls.mkdir()
+    (tls / "ca.crt").write_text("-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n")
+    out = tmp_path / "ca.crt"
+    refused = run("tls", "ca", "--out", str(out), "--limit", "no-such-pc", "--dir", str(stack))
+    assert refused.exit_code == 2 and "'no-such-pc' matches no host" in refused.output
+    assert not out.exists()
+
+
+def test_a_rotation_without_a_gateway_names_no_limit_the_user_did_not_type(stack, tmp_path):
+    tls = stack / "tls"
+    tls.mkdir()
+    (tls / "ca.crt").write_text("-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n")
+    lab = tmp_path / "ollama-only.ini"
+    lab.write_text("[llm_ollama]\ngpu-01\n")
+    result = run("tls", "ca", "--rotate", "--yes", "-i", str(lab), "--dir", str(stack))
+    assert result.exit_code == 2 and "has no gateway or chat host" in result.output
+    assert "--limit" not in result.output, result.output
+    assert (tls / "ca.crt").exists() and not list(tls.glob("retired-ca-*"))
