@@ -12,10 +12,15 @@ same plugin as community.docker.docker), which Mitogen knows how to take over; w
 with openssh-server from Debian's packages, the image benchmarks/controller_scale.py
 builds), with the CLI's SSH settings (pipelining, ControlPersist).
 
+With --baseline DIR (a checkout of another version, e.g. made with
+`git worktree add /tmp/base <rev>`), that version's first install and no-op re-run
+are timed too, on an all-in-one host of their own in the same run, before this
+checkout's: before and after side by side on the same machine state.
+
 Needs what scripts/test sets up: Docker, the llm-test-debian13 image and the lab
 registry with the stand-ins (`scripts/build-test-images`). Run:
-    .venv/bin/python benchmarks/install_lab.py          # Docker connection, both labs
-    .venv/bin/python benchmarks/install_lab.py --ssh    # the all-in-one lab over SSH
+    .venv/bin/python benchmarks/install_lab.py [--baseline DIR]        # Docker connection
+    .venv/bin/python benchmarks/install_lab.py --ssh [--baseline DIR]  # all-in-one over SSH
 """
 
 from __future__ import annotations
@@ -141,12 +146,14 @@ def changed_per_host(stack: Path) -> dict[str, int]:
     raise RuntimeError("no stats event in the newest run")
 
 
-def timed_install(stack: Path, inv: Path, mitogen: bool = False) -> float:
-    sh(*LLM, "config", "set", "llm_mitogen", str(mitogen).lower(), "--dir", str(stack), cwd=REPO)
+def timed_install(stack: Path, inv: Path, mitogen: bool = False, checkout: Path = REPO) -> float:
+    """`llm install` of checkout (`python -m cli.main` imports the checkout it runs in)."""
+    sh(*LLM, "config", "set", "llm_mitogen", str(mitogen).lower(), "--dir", str(stack),
+       cwd=checkout)  # fmt: skip
     start = time.perf_counter()
     result = subprocess.run(
         [*LLM, "install", "--dir", str(stack), "-i", str(inv)],
-        cwd=REPO,
+        cwd=checkout,
         capture_output=True,
         text=True,
         check=False,
@@ -160,7 +167,12 @@ def timed_install(stack: Path, inv: Path, mitogen: bool = False) -> float:
 
 
 def lab(
-    name: str, groups: dict[str, list[str]], work: Path, mitogen: bool = False, ssh: bool = False
+    name: str,
+    groups: dict[str, list[str]],
+    work: Path,
+    mitogen: bool = False,
+    ssh: bool = False,
+    checkout: Path = REPO,
 ) -> tuple[float, float, float | None]:
     hosts = sorted({h for members in groups.values() for h in members})
     key = work / "id_ed25519" if ssh else None
@@ -180,11 +192,11 @@ def lab(
             for address in addresses.values():
                 wait_for_ssh(address, key)
         stack = work / name
-        sh(*LLM, "init", "--dir", str(stack), cwd=REPO)
+        sh(*LLM, "init", "--dir", str(stack), cwd=checkout)
         inv = stack / "lab.ini"
         inv.write_text(inventory(groups, addresses, key))
-        first = timed_install(stack, inv)
-        second = timed_install(stack, inv)
+        first = timed_install(stack, inv, checkout=checkout)
+        second = timed_install(stack, inv, checkout=checkout)
         changed = changed_per_host(stack)
         if any(changed.values()):
             sys.exit(f"{name}: the second install changed something: {changed}")
@@ -208,11 +220,36 @@ def report(lab_name: str, first: float, second: float, mitogen: float) -> None:
     print(f"{lab_name}  Mitogen/first  {mitogen / first:7.2f}")
 
 
+def baseline_arg() -> Path | None:
+    args = [a for a in sys.argv[1:] if a != "--ssh"]
+    if not args:
+        return None
+    if args[0] == "--baseline" and len(args) == 2 and Path(args[1]).is_dir():
+        return Path(args[1]).resolve()
+    sys.exit("usage: install_lab.py [--ssh] [--baseline CHECKOUT]")
+
+
+def baseline_lab(label: str, host: str, work: Path, ssh: bool) -> None:
+    """The baseline's all-in-one first install and no-op, printed like this checkout's."""
+    checkout = baseline_arg()
+    if checkout is None:
+        return
+    first, second, _ = lab(f"baseline-{host}", {"llm_ollama": [host], "llm_chat": [host]}, work,
+                           ssh=ssh, checkout=checkout)  # fmt: skip
+    print(f"{label}, baseline {checkout.name}")
+    print(f"{label}  first install  {first:7.1f} s")
+    print(f"{label}  second (no-op) {second:7.1f} s   changed=0 on every host")
+    print(f"{label}  second/first   {second / first:7.2f}")
+    print(f"{label}, this checkout")
+
+
 def main() -> None:
+    baseline_arg()  # a wrong argument stops before any host starts
     if "--ssh" in sys.argv[1:]:
         return main_ssh()
     with tempfile.TemporaryDirectory(prefix="llm-bench-") as tmp:
         work = Path(tmp)
+        baseline_lab("all-in-one", "bench-aio", work, ssh=False)
         aio_first, aio_second, aio_mitogen = lab(
             "all-in-one",
             {"llm_ollama": ["bench-aio"], "llm_chat": ["bench-aio"]},
@@ -234,6 +271,7 @@ def main() -> None:
 def main_ssh() -> None:
     """The all-in-one lab over SSH: first install, no-op plain, no-op with Mitogen."""
     with tempfile.TemporaryDirectory(prefix="llm-bench-") as tmp:
+        baseline_lab("all-in-one over SSH", "bench-ssh", Path(tmp), ssh=True)
         first, second, mitogen = lab(
             "all-in-one-ssh",
             {"llm_ollama": ["bench-ssh"], "llm_chat": ["bench-ssh"]},
