@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 
-from lab import STACK, llm
+from lab import HOST_OFF_ENV, STACK, llm
 from team import OLLAMA_HOSTS, models, status
 
 
@@ -82,7 +82,7 @@ def test_unreachable_host_is_a_row_not_a_traceback(tmp_path):
         }}}}
     }  # fmt: skip
     inventory.write_text(json.dumps(data))
-    result = llm("status", "--json", inventory=str(inventory))
+    result = llm("status", "--json", inventory=str(inventory), env=HOST_OFF_ENV)
     assert result.returncode == 1
     report = json.loads(result.stdout)
     assert report["gpu-01"]["reachable"] is True

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from lab import INVENTORY, REPO, STACK, address, llm, llm_argv, sh
+from lab import HOST_OFF_ENV, INVENTORY, REPO, STACK, address, llm, llm_argv, sh
 from team import OLLAMA_HOSTS, UPSTREAM, spec, upstream
 
 LIGHT = ("gpu-03", "gpu-04", "gpu-05")
@@ -36,9 +36,9 @@ SEED_LOG = {host: f"{path}/seed/access.log" for host, path in OLLAMA_DIR.items()
 MODEL = "tinyllama"
 
 
-def in_room(*args: str) -> subprocess.CompletedProcess:
+def in_room(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """`llm` on the room's five Ollama hosts."""
-    return llm(*args, inventory=str(ROOM_INVENTORY))
+    return llm(*args, inventory=str(ROOM_INVENTORY), env=env)
 
 
 def manifest(host: str, name: str = MODEL) -> str:
@@ -208,7 +208,7 @@ def test_the_room_goes_on_with_the_hub_or_a_pc_off_and_the_next_run_finishes():
     upstream("/standin/reset", {})
     try:
         with off("gpu-01"):
-            hub_off = in_room("models", "add", model)
+            hub_off = in_room("models", "add", model, env=HOST_OFF_ENV)
         said = hub_off.stdout + hub_off.stderr
         assert hub_off.returncode == 1, said
         assert "gpu-01: unreachable" in said
@@ -218,7 +218,7 @@ def test_the_room_goes_on_with_the_hub_or_a_pc_off_and_the_next_run_finishes():
         assert not any(has(pc, name, tag) for pc in pcs)
 
         with off("gpu-02"):
-            pc_off = in_room("models", "add", model)
+            pc_off = in_room("models", "add", model, env=HOST_OFF_ENV)
         assert pc_off.returncode == 1, pc_off.stdout + pc_off.stderr
         assert f"models add {model}: done on gpu-01, gpu-03, gpu-04, gpu-05; NOT on gpu-02" in (
             pc_off.stderr
@@ -232,7 +232,7 @@ def test_the_room_goes_on_with_the_hub_or_a_pc_off_and_the_next_run_finishes():
         for host in ROOM:
             sh(host, f": > {SEED_LOG[host]}")
         with off("gpu-01"):
-            finished = in_room("models", "add", model)
+            finished = in_room("models", "add", model, env=HOST_OFF_ENV)
         assert finished.returncode == 1, finished.stdout + finished.stderr  # the hub is off
         assert has("gpu-02", name, tag)
         assert "NOT on gpu-01" in finished.stderr and "waits for the hub" not in finished.stdout
