@@ -57,6 +57,27 @@ class Target:
         if self.opts.inventory or self.opts.limit:
             self.hosts()
 
+    def require_module_groups(self) -> None:
+        """Each enabled optional module (config.yml's llm_modules, or -e's) has a host in
+        each group it deploys on, in the whole inventory: a --limit run still installs a
+        stack whose gateway is elsewhere. Checked before an install starts."""
+        from cli import config_file, registry
+        from cli.errors import LlmError
+
+        chosen = self.opts.extra_vars.get(
+            "llm_modules", config_file.load(self.stack.config).get("llm_modules")
+        )
+        modules = registry.modules()
+        enabled = [modules[name] for name in registry.enabled(chosen)]
+        wanted = {group: m.name for m in enabled if m.optional for group in m.groups}
+        for group in inventories.empty_groups(self.inventory, wanted)[:1]:
+            raise LlmError(
+                f"module {wanted[group]} is enabled but its group {group} has no host in "
+                f"{self.inventory}",
+                f"add a host to the group {group} in the inventory (the chat host will do), "
+                f"or 'llm modules disable {wanted[group]}'",
+            )
+
     def run(self, playbook: str, display: Any = None, **job: Any) -> int:
         """Run the playbook (job: PlaybookRun.from_options' keywords) with display, by
         default the usual one, and return the exit status."""

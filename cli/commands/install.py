@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from cli import config_file, controller, inventory, pending, registry, secretstore
-from cli.errors import LlmError
+from cli import controller, inventory, pending, secretstore
 from cli.playbook_command import Target, playbook_command
 from cli.stack import StackDir
 
@@ -46,7 +45,7 @@ def install(target: Target, allow_reboot: bool, retry_failed: bool) -> int:
         if limit is None:
             return 0
     hosts = target.hosts(limit)
-    _require_module_groups(stack, target.inventory)
+    target.require_module_groups()
     if not opts.check:
         secretstore.ensure(stack.secrets)
 
@@ -60,22 +59,6 @@ def install(target: Target, allow_reboot: bool, retry_failed: bool) -> int:
             f"(listed in {controller.failed_record(stack.runs, 'install')})"
         )
     return status
-
-
-def _require_module_groups(stack: StackDir, inventory_path: Path) -> None:
-    """Each enabled optional module has a host in each group it deploys on (in the whole
-    inventory: a --limit run still installs a stack whose gateway is elsewhere)."""
-    modules = registry.modules()
-    chosen = config_file.load(stack.config).get("llm_modules")
-    enabled = [modules[name] for name in registry.enabled(chosen)]
-    wanted = {group: m.name for m in enabled if m.optional for group in m.groups}
-    for group in inventory.empty_groups(inventory_path, wanted)[:1]:
-        raise LlmError(
-            f"module {wanted[group]} is enabled but its group {group} has no host in "
-            f"{inventory_path}",
-            f"add a host under [{group}] in the inventory (the chat host will do), "
-            f"or 'llm modules disable {wanted[group]}'",
-        )
 
 
 def _retry_limit(stack: StackDir, inventory_path: Path, limit: str | None) -> str | None:

@@ -32,7 +32,9 @@ def _prepare(target: Target) -> list[str] | None:
         where = f" matching --limit {limit!r}" if limit else ""
         raise LlmError(
             f"no gateway (group llm_gateway){where} in {target.inventory}",
-            "the keys go to the gateways: name one, or leave out --limit",
+            "the keys go to the gateways: name one, or leave out --limit"
+            if limit
+            else "add the gateway to the group llm_gateway in the inventory",
         )
     return gateways
 
@@ -42,7 +44,7 @@ def _apply(target: Target, gateways: list[str] | None, change: str) -> int:
     it does not reach stays recorded as lacking the change (cli.pending)."""
     if gateways is None:
         click.echo(
-            "The security module is not enabled: the key takes effect after "
+            "The security module is not enabled: the gateways get the list of keys after "
             "'llm modules enable security' and 'llm install'."
         )
         return EXIT_OK

@@ -53,6 +53,9 @@ def ca(target: Target, out: Path, group: str | None, rotate: bool, yes: bool) ->
         )
     # Only a command that runs on hosts reads the inventory (`llm tls ca` alone does not).
     if group and not inventory.any_group_hosts(target.inventory, opts.limit, group):
+        if opts.limit and inventory.any_group_hosts(target.inventory, None, group):
+            raise LlmError(f"--limit {opts.limit!r} matches no host of group {group!r}",
+                           "name hosts of that group, or leave out --limit")  # fmt: skip
         raise LlmError(f"the inventory {target.inventory} has no host in group {group!r}",
                        "name a group of that inventory, or add the machines to it")  # fmt: skip
     if not group and not rotate:
@@ -101,9 +104,13 @@ def _rotate(target: Target, yes: bool) -> int:
         {h for group in ROTATE_HOSTS.split(":")
          for h in inventory.group_hosts(target.inventory, opts.limit, group)}
     )  # fmt: skip
+    if not targets and opts.limit:
+        raise LlmError(f"--limit {opts.limit!r} matches no gateway or chat host in "
+                       f"{target.inventory}", "name one of them, or leave out --limit")  # fmt: skip
     if not targets:
-        raise LlmError(f"the inventory {target.inventory} has no gateway or chat host ({limit})",
+        raise LlmError(f"the inventory {target.inventory} has no gateway or chat host",
                        "the CA is the security module's: enable it and install first")  # fmt: skip
+    target.require_module_groups()
     runner.check_settings(stack)  # a refused run must not follow a retired CA
     prompts.confirm(
         "Make a new CA? Every gateway gets a certificate from it, and browsers that trust "

@@ -415,4 +415,18 @@ def test_install_refuses_an_enabled_module_whose_group_lost_its_hosts(stack, tmp
         result = run("install", *check, "-i", str(lab), "--dir", str(stack))
         assert result.exit_code == 2, result.output
         assert "module security is enabled but its group llm_gateway has no host" in result.output
-        assert "[llm_gateway]" in result.output and "llm modules disable security" in result.output
+        assert "add a host to the group llm_gateway" in result.output
+        assert "llm modules disable security" in result.output
+    # -e wins over config.yml, as it does for the run: it decides what is checked.
+    assert run("modules", "disable", "security", "--dir", str(stack)).exit_code == 0
+    chosen = run("install", "--check", "-e", '{"llm_modules": ["security"]}', "-i", str(lab),
+                 "--dir", str(stack))  # fmt: skip
+    assert chosen.exit_code == 2 and "module security is enabled" in chosen.output
+    # The CA rotation installs too: refused before the CA is touched.
+    assert run("modules", "enable", "security", "--dir", str(stack)).exit_code == 0
+    tls = stack / "tls"
+    tls.mkdir()
+    (tls / "ca.crt").write_text("-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n")
+    rotated = run("tls", "ca", "--rotate", "--yes", "-i", str(lab), "--dir", str(stack))
+    assert rotated.exit_code == 2 and "module security is enabled" in rotated.output
+    assert (tls / "ca.crt").exists() and not list(tls.glob("retired-ca-*"))
