@@ -19,13 +19,9 @@ It prints wall time and the controller's CPU seconds (user+system of every proce
 CLI waited for: llm, ansible-playbook, its forks, their ssh) per host.
 
     .venv/bin/python benchmarks/controller_scale.py [--hosts 1,10,30]
-    .venv/bin/python benchmarks/controller_scale.py --noop-ratio [--before REV]
 
---noop-ratio runs benchmarks/install_lab.py's all-in-one lab (first install, then a
-no-op install) with this checkout, and with --before REV also with a git worktree of
-REV, and prints second/first for each.
-
-Containers and worktrees are removed afterwards.
+The no-op ratio before and after a change is benchmarks/install_lab.py --baseline DIR.
+Containers are removed afterwards.
 """
 
 from __future__ import annotations
@@ -33,7 +29,6 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -236,69 +231,11 @@ def scale(counts: list[int]) -> None:
     print("CLI's SSH settings; cli = the CLI's forks and SSH settings")
 
 
-def noop_ratio(before: str | None) -> None:
-    """install_lab's all-in-one lab with this checkout (and REV): second/first."""
-    results = []
-    trees: list[tuple[str, Path]] = [("this checkout", REPO)]
-    worktree = None
-    try:
-        if before:
-            worktree = Path(tempfile.mkdtemp(prefix="llm-before-", dir="/tmp")) / "tree"
-            sh("git", "-C", str(REPO), "worktree", "add", "--detach", str(worktree), before)
-            trees.insert(0, (f"before ({before})", worktree))
-        for label, tree in trees:
-            load = os.getloadavg()[0]
-            proc = subprocess.run(
-                [sys.executable, "-c", _NOOP_SNIPPET, str(tree)],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if proc.returncode != 0:
-                sys.exit(f"{label}: {proc.stdout}\n{proc.stderr}")
-            first, second = map(float, proc.stdout.split())
-            results.append((label, first, second, load))
-            print(
-                f"{label:28s} first {first:6.1f} s  no-op {second:6.1f} s  "
-                f"ratio {second / first:.2f}  (load {load:.2f} at start)",
-                flush=True,
-            )
-    finally:
-        if worktree is not None:
-            subprocess.run(
-                ["git", "-C", str(REPO), "worktree", "remove", "--force", str(worktree)],
-                capture_output=True,
-                check=False,
-            )
-            shutil.rmtree(worktree.parent, ignore_errors=True)
-
-
-# Runs install_lab's all-in-one lab with the CLI and collection of the tree given.
-_NOOP_SNIPPET = """
-import sys
-from pathlib import Path
-tree = Path(sys.argv[1])
-sys.path.insert(0, str(tree / "benchmarks"))
-import install_lab
-install_lab.REPO = tree
-with __import__("tempfile").TemporaryDirectory(prefix="llm-noop-") as tmp:
-    first, second = install_lab.lab(
-        "noop", {"llm_ollama": ["noop-aio"], "llm_chat": ["noop-aio"]}, Path(tmp)
-    )
-print(first, second)
-"""
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--hosts", default="1,10,30", help="host counts (default 1,10,30)")
-    parser.add_argument("--noop-ratio", action="store_true", help="the 1-host no-op ratio")
-    parser.add_argument("--before", metavar="REV", help="with --noop-ratio: compare with REV")
     args = parser.parse_args()
-    if args.noop_ratio:
-        noop_ratio(args.before)
-    else:
-        scale([int(n) for n in args.hosts.split(",")])
+    scale([int(n) for n in args.hosts.split(",")])
 
 
 if __name__ == "__main__":

@@ -39,7 +39,8 @@ def run_collection_module(collections_dir: Path, module: str, **args: object) ->
     env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.builtin.json"
     check = ["--check"] if args.pop("check", None) else []
     python = "ansible_python_interpreter=/usr/bin/python3"
-    argv = ["ansible", "localhost", "-c", "local", "-e", python,
+    ansible = str(Path(sys.executable).parent / "ansible")  # beside this Python, not PATH's
+    argv = [ansible, "localhost", "-c", "local", "-e", python,
             "-m", f"local_llm.stack.{module}", "-a", json.dumps(args), *check]  # fmt: skip
     proc = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
     assert proc.stdout.startswith("{"), proc.stdout + proc.stderr

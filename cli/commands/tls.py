@@ -51,7 +51,7 @@ def ca(target: Target, out: Path, group: str | None, rotate: bool, yes: bool) ->
             f"no CA certificate in {stack.tls} yet",
             "enable the security module and install: llm modules enable security && llm install",
         )
-    # Only a command that runs on hosts reads the inventory (`llm tls ca` alone does not).
+    # The hosts of --install-on; `llm tls ca` alone only checks an -i or --limit given.
     if group and not inventory.any_group_hosts(target.inventory, opts.limit, group):
         if opts.limit and inventory.any_group_hosts(target.inventory, None, group):
             raise LlmError(f"--limit {opts.limit!r} matches no host of group {group!r}",

@@ -92,6 +92,16 @@ def test_chat_data_survives_compose_down_and_up(host):
     assert {"title": "survives restarts"} in stored
 
 
+def test_a_starting_container_is_probed_every_second(host):
+    """Debian 13's Docker speaks API 1.45: each healthcheck has start_interval 1s, so a
+    service counts as healthy about when it is, not at the next 10 s interval."""
+    for container in ("llm-ollama", "llm-mongodb", "llm-librechat"):
+        check = json.loads(
+            host.check_output(f"docker inspect -f '{{{{json .Config.Healthcheck}}}}' {container}")
+        )
+        assert check["StartInterval"] == 1_000_000_000 and check["StartPeriod"] > 0, check
+
+
 def test_generated_compose_projects_pass_docker_compose_config(host):
     for project in ("ollama", "mongodb", "librechat"):
         assert host.run(f"docker compose -f /opt/llm-stack/{project}/compose.yml config -q").rc == 0

@@ -99,6 +99,13 @@ def test_models_list_is_a_matrix_of_hosts():
     assert "qwen2.5:0.5b" in table.stdout and "gpu-01" in table.stdout
 
 
+def newest_run_tasks() -> set[str]:
+    """The names of the tasks the newest `llm` run started (its runner artifacts)."""
+    runs = max((STACK / "runs" / "artifacts").iterdir(), key=lambda p: p.stat().st_mtime)
+    events = (json.loads(f.read_text()) for f in (runs / "job_events").glob("*.json"))
+    return {e["event_data"]["task"] for e in events if e.get("event") == "playbook_on_task_start"}
+
+
 def test_models_add_shows_progress_then_sync_prune_and_remove_restore():
     added = llm("models", "add", "llama3.2", "--limit", "gpu-01")
     assert added.returncode == 0, added.stdout + added.stderr
@@ -109,6 +116,11 @@ def test_models_add_shows_progress_then_sync_prune_and_remove_restore():
 
     again = llm("models", "add", "llama3.2", "--limit", "gpu-01")
     assert again.returncode == 0 and "already present" in again.stdout
+    # Ready (complete and listed): said by the blob check; no pull started, no copy planned.
+    assert (
+        newest_run_tasks() & {"Start pulling llama3.2:latest", "Plan the copies: llama3.2:latest"}
+        == set()
+    )
 
     pruned = llm("models", "sync", "--prune", "--yes")
     assert pruned.returncode == 0, pruned.stdout + pruned.stderr
