@@ -58,9 +58,10 @@ class Target:
             self.hosts()
 
     def require_module_groups(self) -> None:
-        """Each enabled optional module (config.yml's llm_modules, or -e's) has a host in
-        each group it deploys on, in the whole inventory: a --limit run still installs a
-        stack whose gateway is elsewhere. Checked before an install starts."""
+        """Each module enabled by choice (off by default: config.yml's llm_modules, or -e's)
+        has a host in each group it deploys on, in the whole inventory: a --limit run still
+        installs a stack whose gateway is elsewhere. A module on by default (gpu: drivers
+        where a GPU is found) may find nothing to do. Checked before an install starts."""
         from cli import config_file, registry
         from cli.errors import LlmError
 
@@ -69,7 +70,9 @@ class Target:
         )
         modules = registry.modules()
         enabled = [modules[name] for name in registry.enabled(chosen)]
-        wanted = {group: m.name for m in enabled if m.optional for group in m.groups}
+        wanted = {
+            group: m.name for m in enabled if m.optional and not m.default for group in m.groups
+        }
         for group in inventories.empty_groups(self.inventory, wanted)[:1]:
             raise LlmError(
                 f"module {wanted[group]} is enabled but its group {group} has no host in "
