@@ -19,6 +19,7 @@ from typing import Any
 import click
 
 from cli import inventory as inventories
+from cli.errors import LlmError
 from cli.options import (
     AnsibleOptions,
     ansible_options,
@@ -62,23 +63,21 @@ class Target:
         has a host in each group it deploys on, in the whole inventory: a --limit run still
         installs a stack whose gateway is elsewhere. A module on by default (gpu: drivers
         where a GPU is found) may find nothing to do. Checked before an install starts."""
-        from cli import config_file, registry
-        from cli.errors import LlmError
+        from cli import registry, runner
 
-        chosen = self.opts.extra_vars.get(
-            "llm_modules", config_file.load(self.stack.config).get("llm_modules")
-        )
+        chosen = runner.run_settings(self.stack, self.opts.extra_vars).get("llm_modules")
         modules = registry.modules()
         enabled = [modules[name] for name in registry.enabled(chosen)]
         wanted = {
             group: m.name for m in enabled if m.optional and not m.default for group in m.groups
         }
-        for group in inventories.empty_groups(self.inventory, wanted)[:1]:
+        empty = inventories.empty_groups(self.inventory, wanted)
+        if empty:
+            group, name = empty[0], wanted[empty[0]]
             raise LlmError(
-                f"module {wanted[group]} is enabled but its group {group} has no host in "
-                f"{self.inventory}",
+                f"module {name} is enabled but its group {group} has no host in {self.inventory}",
                 f"add a host to the group {group} in the inventory (the chat host will do), "
-                f"or 'llm modules disable {wanted[group]}'",
+                f"or 'llm modules disable {name}'",
             )
 
     def run(self, playbook: str, display: Any = None, **job: Any) -> int:

@@ -119,6 +119,11 @@ def _stack_config(stack: StackDir) -> dict[str, Any]:
     return config_file.load(stack.config)
 
 
+def run_settings(stack: StackDir, extra_vars: dict[str, Any]) -> dict[str, Any]:
+    """The settings a run deploys with: config.yml's, -e winning (-e llm_modules=[security])."""
+    return {**_stack_config(stack), **extra_vars}
+
+
 def check_settings(stack: StackDir) -> None:
     """What run() refuses before Ansible starts, for a command to call before it changes
     anything of its own (api-keys.yml, secrets.yml): a refusal then leaves nothing half-done."""
@@ -204,8 +209,7 @@ def run(stack: StackDir, job: PlaybookRun, display: Any) -> int:
     stack.runs.mkdir(mode=0o700, parents=True, exist_ok=True)
     config = _stack_config(stack)
     _refuse_bad_settings(stack, config)
-    # -e wins over config.yml for what the run deploys (-e llm_modules=[security]).
-    settings = {**config, **job.extra_vars}
+    settings = run_settings(stack, job.extra_vars)
     env = _environment(stack, color=display.console.is_terminal, config=settings)
     cmdline = [flag for flag, on in (("--check", job.check), ("--diff", job.diff)) if on]
     if vault.is_encrypted(stack.secrets):

@@ -117,11 +117,12 @@ def _switch(stack_dir: Path | None, name: str, on: bool, inventory_file: Path | 
         )
     if on:
         inventory_path = inventory.resolve(inventory_file, stack.inventory)
-        for group in inventory.empty_groups(inventory_path, module.groups)[:1]:
+        empty = inventory.empty_groups(inventory_path, module.groups)
+        if empty:
             raise LlmError(
-                f"module {name} deploys on the group {group}, which has no host in "
+                f"module {name} deploys on the group {empty[0]}, which has no host in "
                 f"{inventory_path}",
-                f"add a host under [{group}] in the inventory (the chat host will do), "
+                f"add a host under [{empty[0]}] in the inventory (the chat host will do), "
                 "then enable it again",
             )
     # Not checked for requires: enable and disable are how a value that breaks them is fixed.

@@ -90,7 +90,7 @@ def ca(target: Target, out: Path, group: str | None, rotate: bool, yes: bool) ->
 
 # The hosts that hold the CA's work: the gateways (their certificates) and the chat
 # hosts (LibreChat trusts the gateway through the CA).
-ROTATE_HOSTS = "llm_gateway:llm_chat"
+ROTATE_GROUPS = ("llm_gateway", "llm_chat")
 
 
 def _rotate(target: Target, yes: bool) -> int:
@@ -98,12 +98,15 @@ def _rotate(target: Target, yes: bool) -> int:
     which makes the new CA and re-issues each gateway's certificate from it."""
     opts, stack = target.opts, target.stack
     refuse_check(opts, "tls ca --rotate", "a rotation retires the CA before it redeploys")
-    limit = opts.limit or ROTATE_HOSTS
+    limit = opts.limit or ":".join(ROTATE_GROUPS)
     # Within the user's --limit (an error quotes only what they typed).
     targets = sorted(
-        {h for group in ROTATE_HOSTS.split(":")
-         for h in inventory.group_hosts(target.inventory, opts.limit, group)}
-    )  # fmt: skip
+        {
+            h
+            for group in ROTATE_GROUPS
+            for h in inventory.group_hosts(target.inventory, opts.limit, group)
+        }
+    )
     if not targets and opts.limit:
         raise LlmError(f"--limit {opts.limit!r} matches no gateway or chat host in "
                        f"{target.inventory}", "name one of them, or leave out --limit")  # fmt: skip
