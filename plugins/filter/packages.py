@@ -1,0 +1,42 @@
+# -*- coding: utf-8 -*-
+# Copyright: local-llm-stack developers
+# Apache License 2.0 (see LICENSE)
+"""Which of a task's packages the host lacks, from the package facts the run read once
+(playbooks/tasks/facts.yml): a package task then runs only where one is missing, since
+each apt or dnf check costs a round trip and seconds of the package manager's time."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from fnmatch import fnmatchcase
+
+from ansible.errors import AnsibleFilterError
+
+
+def missing_packages(names, facts):
+    """names | missing_packages(ansible_facts) -> the names not installed.
+
+    A name may carry a version as apt writes it (name=version, with * as a wildcard):
+    installed only in that version. Without package facts (a role run on its own, or
+    facts read before this run installed something), every name counts as missing, so
+    the package task itself decides."""
+    if isinstance(names, str):
+        names = [names]
+    if not isinstance(names, (list, tuple)):
+        raise AnsibleFilterError("missing_packages expects a list of package names")
+    installed = (facts or {}).get("packages")
+    if not isinstance(installed, dict):
+        return list(names)
+    missing = []
+    for spec in names:
+        name, _, version = str(spec).partition("=")
+        versions = [entry.get("version", "") for entry in installed.get(name) or []]
+        if not versions or (version and not any(fnmatchcase(v, version) for v in versions)):
+            missing.append(spec)
+    return missing
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"missing_packages": missing_packages}
