@@ -107,46 +107,11 @@ backup_file:
 """
 
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.local_llm.stack.plugins.module_utils.files import place
 
 UNIT_DIR = "/etc/systemd/system/"
-
-
-def _read(path):
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
-
-
-def _place(module, path, content, mode, check=None, backup=False):
-    """Write content to path (atomically, root-owned, mode), after check(tmp) when given,
-    keeping the file it replaces when backup. Returns (changed, previous bytes, backup)."""
-    data = content.encode("utf-8")
-    previous = _read(path)
-    changed = previous != data
-    backup_file = None
-    if changed and not module.check_mode:
-        directory = os.path.dirname(path) or "/"
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path))
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            if check:
-                check(tmp)
-            if backup and previous is not None:
-                backup_file = module.backup_local(path)
-            module.atomic_move(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-    args = module.load_file_common_arguments(dict(path=path, mode=mode, owner="root", group="root"))
-    if os.path.exists(path):
-        changed = module.set_fs_attributes_if_different(args, changed, expand=False)
-    return changed, previous, backup_file
 
 
 def main():
@@ -186,7 +151,7 @@ def main():
 
     unit_changed = False
     for item in params["files"]:
-        changed, _, _ = _place(module, item["path"], item["content"], item["mode"])
+        changed, _, _ = place(module, item["path"], item["content"], item["mode"])
         if changed:
             written.append(item["path"])
             unit_changed = unit_changed or item["path"].startswith(UNIT_DIR)
@@ -202,7 +167,7 @@ def main():
 
     ruleset = params["ruleset"]
     path = ruleset["path"]
-    ruleset_changed, previous, backup_file = _place(
+    ruleset_changed, previous, backup_file = place(
         module, path, ruleset["content"], ruleset["mode"], check=nft_check, backup=True
     )
     if ruleset_changed:

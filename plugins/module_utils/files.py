@@ -1,0 +1,52 @@
+# -*- coding: utf-8 -*-
+# Copyright: local-llm-stack developers
+# Apache License 2.0 (see LICENSE)
+"""Writing a file the stack's way, shared by the modules that write several in one run
+(local_llm.stack.files, local_llm.stack.nft_table): atomically, checked first when asked,
+its attributes set, and nothing written in check mode."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import tempfile
+
+
+def read(path):
+    """The file's bytes, or None when there is none."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except (IOError, OSError):
+        return None
+
+
+def place(module, path, content, mode, owner="root", group="root", check=None, backup=False):
+    """Write content to path (atomically, with mode, owner and group), after check(tmp)
+    when given, keeping the file it replaces when backup.
+
+    Returns (changed, previous bytes or None, backup file or None); changed is True
+    for new content or attributes alone. In check mode nothing is written."""
+    data = content.encode("utf-8")
+    previous = read(path)
+    changed = previous != data
+    backup_file = None
+    if changed and not module.check_mode:
+        directory = os.path.dirname(path) or "/"
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path))
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            if check:
+                check(tmp)
+            if backup and previous is not None:
+                backup_file = module.backup_local(path)
+            module.atomic_move(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    args = module.load_file_common_arguments(dict(path=path, mode=mode, owner=owner, group=group))
+    if os.path.exists(path):
+        changed = module.set_fs_attributes_if_different(args, changed, expand=False)
+    return changed, previous, backup_file

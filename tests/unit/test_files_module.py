@@ -1,0 +1,59 @@
+"""The several-files-in-one-run module (local_llm.stack.files) on this machine, in scratch
+paths: what a re-run changes, check mode, a file its check refuses, a missing directory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tests.conftest import run_collection_module
+
+OWNER = {"owner": str(os.getuid()), "group": str(os.getgid())}
+
+
+def entry(path: Path, content: str, **extra: object) -> dict:
+    return {"path": str(path), "content": content, **OWNER, **extra}
+
+
+def test_a_second_run_changes_nothing_and_a_mode_alone_is_a_change(collections_dir, tmp_path):
+    files = [entry(tmp_path / "a.conf", "a\n"), entry(tmp_path / "b.env", "B=1\n", mode="0600")]
+    rc, first = run_collection_module(collections_dir, "files", files=files)
+    assert rc == 0 and first["written"] == [str(tmp_path / "a.conf"), str(tmp_path / "b.env")]
+    assert oct((tmp_path / "b.env").stat().st_mode & 0o777) == "0o600"
+    rc, again = run_collection_module(collections_dir, "files", files=files)
+    assert rc == 0 and again["changed"] is False and again["written"] == [], again
+    (tmp_path / "a.conf").chmod(0o600)
+    rc, mode = run_collection_module(collections_dir, "files", files=files)
+    assert mode["written"] == [str(tmp_path / "a.conf")], mode
+    assert oct((tmp_path / "a.conf").stat().st_mode & 0o777) == "0o644"
+
+
+def test_check_mode_reports_and_writes_nothing(collections_dir, tmp_path):
+    (tmp_path / "old").write_text("old\n")
+    files = [entry(tmp_path / "old", "new\n"), entry(tmp_path / "sub" / "new", "x\n")]
+    rc, result = run_collection_module(
+        collections_dir, "files", check="1", files=files, make_parents=True
+    )
+    assert rc == 0 and len(result["written"]) == 2, result
+    assert (tmp_path / "old").read_text() == "old\n" and not (tmp_path / "sub").exists()
+
+
+def test_a_file_its_check_refuses_is_not_written_and_the_run_stops(collections_dir, tmp_path):
+    (tmp_path / "b").write_text("kept\n")
+    files = [
+        entry(tmp_path / "a", "fine\n"),
+        entry(tmp_path / "b", "bad\n", validate="grep -q fine %s"),
+        entry(tmp_path / "c", "never\n"),
+    ]
+    rc, result = run_collection_module(collections_dir, "files", files=files)
+    assert rc != 0 and f"{tmp_path / 'b'} was not written" in result["msg"], result
+    assert result["written"] == [str(tmp_path / "a")]
+    assert (tmp_path / "b").read_text() == "kept\n" and not (tmp_path / "c").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]  # no temporary file left
+
+
+def test_a_missing_directory_is_named(collections_dir, tmp_path):
+    rc, result = run_collection_module(
+        collections_dir, "files", files=[entry(tmp_path / "none" / "f", "x\n")]
+    )
+    assert rc != 0 and "its directory does not exist" in result["msg"], result
