@@ -14,7 +14,7 @@ short_description: Put an nftables table's file, its boot unit and helpers in pl
 description:
   - What a directory task, a few M(ansible.builtin.copy) and M(ansible.builtin.template)
     tasks, an C(nft list table) and an M(ansible.builtin.systemd_service) enable do, in one
-    module run: one round trip to the host instead of six, most of what those tasks cost when
+    module run (one round trip to the host instead of six), most of what those tasks cost when
     nothing has to change (the firewall role's re-run).
   - The ruleset is checked with C(nft -c -f) before it replaces the file; a ruleset that does
     not check is refused and the file left as it was. The previous file is kept as a backup
