@@ -19,7 +19,7 @@ description:
   - The ruleset is checked with C(nft -c -f) before it replaces the file; a ruleset that does
     not check is refused and the file left as it was. The previous file is kept as a backup
     (RV(backup_file)) for the caller's rollback.
-  - It does not load the table: RV(load) says whether the caller should (the ruleset changed,
+  - It does not load the table; RV(load) says whether the caller should (the ruleset changed,
     or the table is not loaded), so the caller can arm a rollback first.
   - Every file is owned by root. Supports check mode and diff mode (the ruleset's diff).
 options:

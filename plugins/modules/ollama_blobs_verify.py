@@ -19,7 +19,7 @@ description:
   - Blobs already verified are recorded with their size and modification time in a stamp
     file (C(<models_dir>/.llm-verified.json)); a blob whose size and time are unchanged is
     not hashed again, so a run that changes nothing reads no model data.
-  - With I(url), also asks that Ollama which models it lists: a model complete on disk and
+  - With I(url), also asks that Ollama which models it lists; a model complete on disk and
     listed is I(ready), nothing to pull or copy (the run then makes no other round trip for
     it). An Ollama that does not answer makes no model ready; the pull that follows says why.
   - Supports check mode (reports, deletes nothing, writes no stamp).
