@@ -134,9 +134,17 @@ def _inspect(path: Path, limit: str | None) -> tuple[dict[str, list[str]], list[
             "add at least one Ollama host to the llm_ollama group",
         )
     if limit:
-        with _captured_stderr():
-            manager.subset(limit)
-            selected = {h.name for h in manager.get_hosts("all")} & in_stack
+        from ansible.errors import AnsibleError
+
+        try:
+            with _captured_stderr():
+                manager.subset(limit)
+                selected = {h.name for h in manager.get_hosts("all")} & in_stack
+        except AnsibleError as exc:
+            raise LlmError(
+                f"--limit {limit!r} cannot be used with {path}: {exc.message}",
+                "give host or group names, patterns such as 'gpu-*', or @FILE (a file of host names)",
+            ) from None
         if not selected:
             raise LlmError(
                 f"--limit {limit!r} matches no host of the stack in {path}",

@@ -160,6 +160,9 @@ def collect_ansible_options(
     verbosity: int,
     forks: int | None = None,
 ) -> AnsibleOptions:
+    if limit and limit.startswith("@"):
+        # A file of host names, made absolute: Ansible runs in the stack's runs/ directory.
+        limit = "@" + str(Path(limit[1:]).expanduser().resolve())
     return AnsibleOptions(
         inventory=inventory,
         limit=limit,

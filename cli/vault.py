@@ -36,7 +36,8 @@ def password_file(given: Path | None = None) -> Path:
         )
     if not path.is_file():
         raise LlmError(f"vault password file {path} not found", f"check {ENV_VAR}")
-    return path
+    # Absolute: Ansible runs in the stack's runs/ directory, not where llm was started.
+    return path.resolve()
 
 
 def _lib(password_path: Path) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from pathlib import Path
 
@@ -24,20 +25,43 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def verify(archive: Path) -> str | None:
-    """The archive's checksum, checked against SHA256SUMS beside it when there is one."""
+def listed_sums(sums: Path) -> dict[str, str]:
+    """name -> sha256 from a SHA256SUMS file (`sha256sum` text or binary lines)."""
+    try:
+        text = sums.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LlmError(f"cannot read {sums}: {exc}", "use another backup") from None
+    listed = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        parts = line.split(None, 1)
+        if not line.strip():
+            continue
+        if len(parts) != 2 or not re.fullmatch(r"[0-9a-f]{64}", parts[0]):
+            raise LlmError(
+                f"{sums}, line {number}, is not a sha256sum line: {line[:60]!r}",
+                "use another backup, or write that file again with sha256sum",
+            )
+        listed[parts[1].removeprefix("*")] = parts[0]
+    return listed
+
+
+def verify(archive: Path) -> str:
+    """The archive's checksum, which SHA256SUMS beside it must list: a restore drops the
+    data it replaces, so an archive nobody can vouch for is not restored."""
     actual = sha256(archive)
     sums = archive.parent / SUMS
-    if sums.is_file():
-        listed = dict(
-            reversed(line.split(None, 1)) for line in sums.read_text().splitlines() if line
+    expected = listed_sums(sums).get(archive.name) if sums.is_file() else None
+    if expected is None:
+        raise LlmError(
+            f"{archive} is not listed in {sums}: its checksum cannot be checked",
+            f"after checking it yourself, add it: (cd {archive.parent} && sha256sum "
+            f"{archive.name} >> {SUMS})",
         )
-        expected = listed.get(archive.name)
-        if expected is not None and expected != actual:
-            raise LlmError(
-                f"{archive} does not match its checksum in {sums} (corrupted or changed)",
-                "use another backup",
-            )
+    if expected != actual:
+        raise LlmError(
+            f"{archive} does not match its checksum in {sums} (corrupted or changed)",
+            "use another backup",
+        )
     return actual
 
 
@@ -77,8 +101,12 @@ def restore(target: Target, archive: Path, host: str | None, yes: bool) -> int:
     chat = host or (archive.name[: -len(SUFFIX)] if archive.name.endswith(SUFFIX) else None)
     if not chat:
         raise LlmError(f"cannot tell which host {archive.name} belongs to", "give --host HOST")
-    if not inventory.group_hosts(target.inventory, chat, "llm_chat"):
-        raise LlmError(f"{chat} is not a chat host (group llm_chat) in {target.inventory}")
+    # A host's own name only: a pattern (`all`, `chat*`) would restore over every host it matches.
+    if chat not in inventory.group_hosts(target.inventory, None, "llm_chat"):
+        raise LlmError(
+            f"{chat} is not a chat host (group llm_chat) in {target.inventory}",
+            "give one chat host by name with --host (not a group or pattern)",
+        )
     checksum = verify(archive)
     prompts.confirm(
         f"Replace the conversations on {chat} with {archive}?",

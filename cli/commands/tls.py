@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
 from pathlib import Path
 
 import click
@@ -29,6 +28,43 @@ Or for every machine of an inventory group at once:
 @click.group()
 def tls() -> None:
     """The stack's certificates (security module)."""
+
+
+PEM_CERTIFICATE = b"-----BEGIN CERTIFICATE-----"
+
+
+def _write_certificate(source: Path, out: Path, stack_root: Path) -> None:
+    """Copy the CA certificate to out: never into the stack directory, never through a link,
+    and never over a file that is not a certificate (an earlier copy is replaced)."""
+    data = source.read_bytes()
+    if not data.lstrip().startswith(PEM_CERTIFICATE):
+        raise LlmError(f"{source} is not a PEM certificate",
+                       "make a new CA: llm tls ca --rotate")  # fmt: skip
+    if out.is_symlink() or out.is_dir():
+        raise LlmError(f"{out} is a link or a directory: the certificate is not written there",
+                       "give a new file name with --out")  # fmt: skip
+    if out.resolve().is_relative_to(stack_root.resolve()):
+        raise LlmError(f"{out} is inside the stack directory {stack_root}",
+                       "write the copy elsewhere, e.g. --out local-llm-stack-ca.crt")  # fmt: skip
+    if out.exists():
+        try:
+            earlier = out.read_bytes()
+        except OSError as exc:
+            raise LlmError(f"cannot read {out}: {exc.strerror}", "give another --out") from None
+        if not earlier.lstrip().startswith(PEM_CERTIFICATE):
+            raise LlmError(f"{out} exists and is not a certificate: it is left as it is",
+                           "give another file name with --out, or remove that file")  # fmt: skip
+    tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        tmp.write_bytes(data)
+        tmp.chmod(0o644)
+        tmp.replace(out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise LlmError(
+            f"cannot write the CA certificate to {out}: {exc.strerror}",
+            "choose another place with --out (its directory must exist)",
+        ) from None
 
 
 @tls.command(name="ca")
@@ -67,14 +103,7 @@ def ca(target: Target, out: Path, group: str | None, rotate: bool, yes: bool) ->
     if opts.check:  # check mode changes nothing here either
         click.echo(f"check mode: would write the stack's CA certificate to {out}.")
     else:
-        try:
-            shutil.copyfile(source, out)
-            out.chmod(0o644)
-        except OSError as exc:
-            raise LlmError(
-                f"cannot write the CA certificate to {out}: {exc.strerror}",
-                "choose another place with --out (its directory must exist)",
-            ) from exc
+        _write_certificate(source, out, stack.root)
         der_hint = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
         click.echo(f"Wrote the stack's CA certificate to {out} (file sha256 {der_hint}...).")
     if not group:

@@ -227,6 +227,12 @@ def test_services_reach_the_playbook(runner, stack, monkeypatch):
     assert jobs[0].extra_vars["llm_services"] == ["ollama", "librechat"]
 
 
+@pytest.mark.parametrize("limit", ["@no-such-file", "localhost[5]"])
+def test_a_limit_ansible_refuses_is_one_line_not_a_traceback(stack, tmp_path, limit):
+    line = one_line_error(tmp_path, "install", "--dir", str(stack), "--limit", limit)
+    assert "--limit '" in line and "cannot be used with" in line, line
+
+
 def test_status_with_a_limit_matching_no_host(stack, tmp_path):
     line = one_line_error(tmp_path, "status", "--dir", str(stack), "--limit", "nope")
     assert "--limit 'nope' matches no host" in line
@@ -288,3 +294,23 @@ def test_help_offers_check_only_where_it_is_honoured(runner):
     result = runner.invoke(llm, ["keys", "add", "alice", "--check"])
     assert result.exit_code == 2
     assert "llm keys add does not take --check" in result.output
+
+
+def test_restore_takes_one_host_by_name_and_only_an_archive_its_sums_vouch_for(stack, tmp_path):
+    backups = tmp_path / "b"
+    backups.mkdir()
+    (backups / "all.archive.gz").write_bytes(b"dump")
+    pattern = one_line_error(tmp_path, "restore", str(backups / "all.archive.gz"), "--yes",
+                             "--dir", str(stack))  # fmt: skip
+    assert "all is not a chat host" in pattern and "not a group or pattern" in pattern
+    archive = backups / "localhost.archive.gz"
+    archive.write_bytes(b"dump")
+    unlisted = one_line_error(tmp_path, "restore", str(archive), "--yes", "--dir", str(stack))
+    assert "is not listed in" in unlisted and "sha256sum localhost.archive.gz" in unlisted
+    (backups / "SHA256SUMS").write_bytes(b"\xff\xfe garbage\n")
+    damaged = one_line_error(tmp_path, "restore", str(archive), "--yes", "--dir", str(stack))
+    assert "cannot read" in damaged or "is not a sha256sum line" in damaged, damaged
+    (backups / "SHA256SUMS").write_text("garbage\n")
+    garbage = one_line_error(tmp_path, "restore", str(archive), "--yes", "--dir", str(stack))
+    assert "line 1, is not a sha256sum line" in garbage
+    assert not (stack / "runs" / "artifacts").exists()  # Ansible never ran

@@ -104,6 +104,33 @@ def test_tls_ca_writes_the_certificate_and_says_how_to_trust_it(stack, tmp_path)
     assert not other.exists()  # --check writes nothing
 
 
+def test_tls_ca_never_writes_over_a_file_that_is_no_certificate(stack, tmp_path):
+    (stack / "tls").mkdir()
+    pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    (stack / "tls" / "ca.crt").write_text(pem)
+    secrets = (stack / "secrets.yml").read_bytes()
+    inside = run("tls", "ca", "--out", str(stack / "secrets.yml"), "--dir", str(stack))
+    assert inside.exit_code == 2 and "inside the stack directory" in inside.output
+    assert (stack / "secrets.yml").read_bytes() == secrets
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine\n")
+    kept = run("tls", "ca", "--out", str(notes), "--dir", str(stack))
+    assert kept.exit_code == 2 and "is not a certificate" in kept.output
+    assert notes.read_text() == "mine\n"
+    link = tmp_path / "link.crt"
+    link.symlink_to(notes)
+    linked = run("tls", "ca", "--out", str(link), "--dir", str(stack))
+    assert linked.exit_code == 2 and "is a link" in linked.output
+    assert notes.read_text() == "mine\n"
+    earlier = tmp_path / "ca.crt"
+    earlier.write_text("-----BEGIN CERTIFICATE-----\nOLD\n-----END CERTIFICATE-----\n")
+    again = run("tls", "ca", "--out", str(earlier), "--dir", str(stack))
+    assert again.exit_code == 0 and earlier.read_text() == pem  # an earlier copy is replaced
+    (stack / "tls" / "ca.crt").write_text("garbage\n")
+    bad = run("tls", "ca", "--out", str(tmp_path / "new.crt"), "--dir", str(stack))
+    assert bad.exit_code == 2 and "not a PEM certificate" in bad.output
+
+
 def test_tls_ca_rotate_retires_the_ca_then_redeploys_gateways_and_chat(stack, tmp_path,
                                                                      monkeypatch):  # fmt: skip
     from cli import runner as runner_module
