@@ -143,7 +143,7 @@ def _inspect(path: Path, limit: str | None) -> tuple[dict[str, list[str]], list[
         except AnsibleError as exc:
             raise LlmError(
                 f"--limit {limit!r} cannot be used with {path}: {exc.message}",
-                "give host or group names, patterns such as 'gpu-*', or @FILE (a file of host names)",
+                "give host or group names, patterns such as 'gpu-*', or @FILE of host names",
             ) from None
         if not selected:
             raise LlmError(
