@@ -14,12 +14,12 @@ from typing import Any
 
 import yaml
 
-from cli.errors import LlmError
+from cli.errors import LlmError, utf8
 
 
 def load(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = yaml.safe_load(utf8(path.read_bytes(), path)) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
@@ -79,7 +79,7 @@ def write_text(path: Path, text: str) -> None:
 
 
 def set_value(path: Path, key: str, value: Any) -> None:
-    text = path.read_text()
+    text = utf8(path.read_bytes(), path)
     updated = render(text, key, value)
     check = yaml.safe_load(updated) or {}
     before = yaml.safe_load(text) or {}

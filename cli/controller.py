@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cli.errors import LlmError
+from cli.errors import LlmError, utf8
 
 if TYPE_CHECKING:
     from cli.events import RunState
@@ -222,7 +222,7 @@ def read_failed(runs: Path, playbook: str) -> list[str]:
     """The hosts recorded as failed or unreachable by the last run of playbook."""
     path = failed_record(runs, playbook)
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = utf8(path.read_bytes(), path).splitlines()
     except FileNotFoundError:
         return []
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]

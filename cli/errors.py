@@ -23,3 +23,14 @@ class LlmError(Exception):
 
     def __str__(self) -> str:
         return f"{self.message}: {self.hint}" if self.hint else self.message
+
+
+def utf8(raw: bytes, path: object) -> str:
+    """A stack file's bytes as text, or a one-line error naming the file and the byte."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise LlmError(
+            f"{path} is not UTF-8 text (byte {exc.start + 1} cannot be read)",
+            "save it as UTF-8 (e.g. with 'iconv -f latin1 -t utf-8'), or fix that character",
+        ) from None

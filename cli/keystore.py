@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from cli.errors import LlmError
+from cli.errors import LlmError, utf8
 from cli.secretstore import API_KEY_PREFIX, write_private
 
 # A name is a word a log line can show: letters, digits, . _ - @ (no spaces).
@@ -36,7 +36,7 @@ def load(path: Path) -> dict[str, str]:
     if not path.exists():
         return {}
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.safe_load(utf8(path.read_bytes(), path)) or {}
     except yaml.YAMLError as exc:
         raise LlmError(f"{path} is not valid YAML", "fix it by hand or move it away") from exc
     keys = data.get(VARIABLE) if isinstance(data, dict) else None

@@ -19,7 +19,7 @@ from secrets import token_bytes
 import yaml
 
 from cli import vault
-from cli.errors import LlmError
+from cli.errors import LlmError, utf8
 from cli.passwords import easy_password
 
 FILE_MODE = 0o600
@@ -149,7 +149,7 @@ def read_text(path: Path) -> str:
     raw = path.read_bytes()
     if vault.is_encrypted(path):
         return vault.decrypt(raw, vault.password_file(), path)
-    return raw.decode("utf-8")
+    return utf8(raw, path)
 
 
 def write_private(path: Path, payload: bytes) -> None:

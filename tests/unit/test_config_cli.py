@@ -242,3 +242,12 @@ def test_a_name_that_is_not_text_is_one_line_not_a_traceback(stack):
         result = llm("config", *args, "--dir", str(stack))
         assert result.returncode == 2 and "1 is not a setting name" in result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_a_config_file_that_is_not_utf8_is_one_line_naming_it(stack):
+    config = stack / "config.yml"
+    config.write_bytes(config.read_bytes() + b"# caf\xe9 lab\n")
+    for command in (("config", "validate"), ("config", "set", "librechat_port", "3090")):
+        result = llm(*command, "--dir", str(stack))
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+        assert f"{config} is not UTF-8 text" in result.stderr
