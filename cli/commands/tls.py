@@ -33,9 +33,10 @@ def tls() -> None:
 PEM_CERTIFICATE = b"-----BEGIN CERTIFICATE-----"
 
 
-def _write_certificate(source: Path, out: Path, stack_root: Path) -> None:
-    """Copy the CA certificate to out: never into the stack directory, never through a link,
-    and never over a file that is not a certificate (an earlier copy is replaced)."""
+def _write_certificate(source: Path, out: Path) -> None:
+    """Copy the CA certificate to out: never into the stack's certificate directory, never
+    through a link, never over a file that is not a certificate (an earlier copy is replaced:
+    secrets.yml, a key or anyone's notes are left as they are)."""
     data = source.read_bytes()
     if not data.lstrip().startswith(PEM_CERTIFICATE):
         raise LlmError(f"{source} is not a PEM certificate",
@@ -43,8 +44,8 @@ def _write_certificate(source: Path, out: Path, stack_root: Path) -> None:
     if out.is_symlink() or out.is_dir():
         raise LlmError(f"{out} is a link or a directory: the certificate is not written there",
                        "give a new file name with --out")  # fmt: skip
-    if out.resolve().is_relative_to(stack_root.resolve()):
-        raise LlmError(f"{out} is inside the stack directory {stack_root}",
+    if out.resolve().is_relative_to(source.parent.resolve()):
+        raise LlmError(f"{out} is in the stack's certificate directory {source.parent}",
                        "write the copy elsewhere, e.g. --out local-llm-stack-ca.crt")  # fmt: skip
     if out.exists():
         try:
@@ -103,7 +104,7 @@ def ca(target: Target, out: Path, group: str | None, rotate: bool, yes: bool) ->
     if opts.check:  # check mode changes nothing here either
         click.echo(f"check mode: would write the stack's CA certificate to {out}.")
     else:
-        _write_certificate(source, out, stack.root)
+        _write_certificate(source, out)
         der_hint = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
         click.echo(f"Wrote the stack's CA certificate to {out} (file sha256 {der_hint}...).")
     if not group:

@@ -110,8 +110,12 @@ def test_tls_ca_never_writes_over_a_file_that_is_no_certificate(stack, tmp_path)
     (stack / "tls" / "ca.crt").write_text(pem)
     secrets = (stack / "secrets.yml").read_bytes()
     inside = run("tls", "ca", "--out", str(stack / "secrets.yml"), "--dir", str(stack))
-    assert inside.exit_code == 2 and "inside the stack directory" in inside.output
+    assert inside.exit_code == 2 and "is not a certificate" in inside.output
     assert (stack / "secrets.yml").read_bytes() == secrets
+    (stack / "tls" / "ca.key").write_text("-----BEGIN EC PRIVATE KEY-----\nK\n")
+    key = run("tls", "ca", "--out", str(stack / "tls" / "ca.key"), "--dir", str(stack))
+    assert key.exit_code == 2 and "certificate directory" in key.output
+    assert (stack / "tls" / "ca.key").read_text().startswith("-----BEGIN EC PRIVATE KEY")
     notes = tmp_path / "notes.txt"
     notes.write_text("mine\n")
     kept = run("tls", "ca", "--out", str(notes), "--dir", str(stack))
