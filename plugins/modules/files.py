@@ -101,8 +101,9 @@ def make_parents(module, path):
     return True
 
 
-def validator(module, path, command):
-    """A check for place(): the command on the temporary file, failing the run when refused."""
+def validator(module, path, command, written):
+    """A check for place(): the command on the temporary file, failing the run when refused
+    (with the files written so far)."""
 
     def check(tmp):
         if "%s" not in command:
@@ -113,7 +114,7 @@ def validator(module, path, command):
             module.fail_json(
                 msg="%s was not written: `%s` refused it: %s"
                 % (path, command, (err or out).strip()),
-                written=check.written,
+                written=written,
             )
 
     return check
@@ -149,10 +150,7 @@ def main():
         new_parent = module.params["make_parents"] and make_parents(module, path)
         if not new_parent and not os.path.isdir(os.path.dirname(path)):
             module.fail_json(msg="%s: its directory does not exist" % path, written=written)
-        check = None
-        if item["validate"]:
-            check = validator(module, path, item["validate"])
-            check.written = written
+        check = validator(module, path, item["validate"], written) if item["validate"] else None
         if new_parent and module.check_mode:
             changed, previous = True, None  # nothing to compare with yet
         else:
