@@ -195,8 +195,9 @@ def test_the_room_goes_on_with_the_hub_or_a_pc_off_and_the_next_run_finishes():
     """Three runs (issue 17). The hub off, the model nowhere: every PC is named as waiting
     for the hub, nothing is fetched (the delegated read of the hub's facts used to fail them
     all). A PC off: the hub fetches it, the copy tree brings it to the other three, the PC
-    is named as lacking it. The hub off again: a PC that has the model is the origin, and
-    the PC that was off gets it from there. Nothing comes twice from upstream."""
+    is named as lacking it. The hub off again, and two PCs reimaged: a PC that has the model
+    is the origin, and the three without it get it from there in two rounds, the second
+    passing on what the first brought. Nothing comes twice from upstream."""
     name, tag = "llama3.2", "1b"
     model = f"{name}:{tag}"
     size = upstream("/standin/models")[f"library/{name}:{tag}"]["size"]
@@ -226,15 +227,26 @@ def test_the_room_goes_on_with_the_hub_or_a_pc_off_and_the_next_run_finishes():
         assert all(has(host, name, tag) for host in ROOM if host != "gpu-02")
         assert not has("gpu-02", name, tag)
 
+        # Two more PCs without it (reimaged), so the copy with the hub off takes two rounds
+        # and a PC that received it in the first passes it on in the second.
+        for pc in ("gpu-04", "gpu-05"):
+            sh(pc, "curl -fsS -X DELETE http://127.0.0.1:11434/api/delete"
+                   f" -d '{{\"model\": \"{model}\"}}'")  # fmt: skip
+            assert not has(pc, name, tag)
         for host in ROOM:
             sh(host, f": > {SEED_LOG[host]}")
         with off("gpu-01"):
             finished = in_room("models", "add", model, env=HOST_OFF_ENV)
-        assert finished.returncode == 1, finished.stdout + finished.stderr  # the hub is off
-        assert has("gpu-02", name, tag)
+        said = finished.stdout + finished.stderr
+        assert finished.returncode == 1, said  # the hub is off
+        assert all(has(pc, name, tag) for pc in pcs), said
         assert "NOT on gpu-01" in finished.stderr and "waits for the hub" not in finished.stdout
-        # From the first PC that has it, not from the hub, nor from upstream.
+        # From the first PC that has it, not from the hub, nor from upstream: round 1
+        # gpu-03 -> gpu-02, round 2 gpu-03 -> gpu-04 and gpu-02 (which had just got it)
+        # -> gpu-05 (local_llm.stack.fanout_rounds).
         assert seed_bytes("gpu-03", model, to="gpu-02") > 0
+        assert seed_bytes("gpu-03", model, to="gpu-04") > 0
+        assert seed_bytes("gpu-02", model, to="gpu-05") > 0, said
         assert upstream("/standin/stats")["blob_bytes"] == fetched
     finally:
         assert in_room("models", "remove", model, "--yes").returncode == 0
