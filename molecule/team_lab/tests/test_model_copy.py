@@ -230,7 +230,8 @@ def test_the_room_goes_on_with_the_hub_or_a_pc_off_and_the_next_run_finishes():
         # Two more PCs without it (reimaged), so the copy with the hub off takes two rounds
         # and a PC that received it in the first passes it on in the second.
         for pc in ("gpu-04", "gpu-05"):
-            sh(pc, "curl -fsS -X DELETE http://127.0.0.1:11434/api/delete"
+            # Ollama listens on the PC's LAN address here (the chat host is a client).
+            sh(pc, f"curl -fsS -X DELETE http://{address(pc)}:11434/api/delete"
                    f" -d '{{\"model\": \"{model}\"}}'")  # fmt: skip
             assert not has(pc, name, tag)
         for host in ROOM:
