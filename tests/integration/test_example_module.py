@@ -136,7 +136,7 @@ def _roles_deployed(stack: Path) -> set[str]:
     out = set()
     for path in (last / "job_events").glob("*.json"):
         event = json.loads(path.read_text())
-        data = event["event_data"]
+        data = event.get("event_data", {})  # a plain output line ("verbose") has none
         where = data.get("task_path", "").rpartition("/roles/")[2].split(":")[0]
         role, _, task_file = where.partition("/tasks/")
         ours = role == data.get("role") != "preflight"
