@@ -1,15 +1,16 @@
 # -*- coding: utf-8 -*-
 # Copyright: local-llm-stack developers
 # Apache License 2.0 (see LICENSE)
-"""Writing a file the stack's way, shared by the modules that write several in one run
-(local_llm.stack.files, local_llm.stack.nft_table): atomically, checked first when asked,
-its attributes set, and nothing written in check mode."""
+"""Writing a file the stack's way, shared by the modules that write files
+(local_llm.stack.files, local_llm.stack.nft_table, local_llm.stack.compose_project):
+atomically, checked first when asked, its attributes set, nothing written in check mode."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 import os
+import shlex
 import tempfile
 
 
@@ -50,3 +51,22 @@ def place(module, path, content, mode, owner="root", group="root", check=None, b
     if os.path.exists(path):
         changed = module.set_fs_attributes_if_different(args, changed, expand=False)
     return changed, previous, backup_file
+
+
+def validator(module, path, command, written):
+    """A check for place(): the command on the temporary file (%s names it), failing the
+    run when refused, with the files written so far."""
+
+    def check(tmp):
+        if "%s" not in command:
+            module.fail_json(msg="validate for %s must name the file as %%s: %s" % (path, command))
+        argv = [part.replace("%s", tmp) for part in shlex.split(command)]
+        rc, out, err = module.run_command(argv)
+        if rc != 0:
+            module.fail_json(
+                msg="%s was not written: `%s` refused it: %s"
+                % (path, command, (err or out).strip()),
+                written=written,
+            )
+
+    return check

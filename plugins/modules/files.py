@@ -86,10 +86,9 @@ written:
 """
 
 import os
-import shlex
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.local_llm.stack.plugins.module_utils.files import place
+from ansible_collections.local_llm.stack.plugins.module_utils.files import place, validator
 
 
 def make_parents(module, path):
@@ -99,25 +98,6 @@ def make_parents(module, path):
     if not module.check_mode:
         os.makedirs(directory, 0o755)
     return True
-
-
-def validator(module, path, command, written):
-    """A check for place(): the command on the temporary file, failing the run when refused
-    (with the files written so far)."""
-
-    def check(tmp):
-        if "%s" not in command:
-            module.fail_json(msg="validate for %s must name the file as %%s: %s" % (path, command))
-        argv = [part.replace("%s", tmp) for part in shlex.split(command)]
-        rc, out, err = module.run_command(argv)
-        if rc != 0:
-            module.fail_json(
-                msg="%s was not written: `%s` refused it: %s"
-                % (path, command, (err or out).strip()),
-                written=written,
-            )
-
-    return check
 
 
 def main():
