@@ -1,4 +1,5 @@
-"""The listening_ports module reads /proc/net/tcp{,6} itself."""
+"""The host_probe module: preflight's disk, ports, GPUs and memory in one run; it reads
+/proc/net/tcp{,6} itself."""
 
 # ruff: noqa: E501  (the /proc tables below are verbatim kernel output)
 
@@ -7,6 +8,8 @@ from __future__ import annotations
 import importlib
 
 import pytest
+
+from tests.conftest import run_collection_module
 
 TCP = """\
   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
@@ -22,7 +25,7 @@ TCP6 = """\
 
 @pytest.fixture
 def module(collections_dir):
-    name = "ansible_collections.local_llm.stack.plugins.modules.listening_ports"
+    name = "ansible_collections.local_llm.stack.plugins.modules.host_probe"
     return importlib.import_module(name)
 
 
@@ -35,6 +38,7 @@ def proc(tmp_path):
     fd.mkdir(parents=True)
     (tmp_path / "4242" / "comm").write_text("ollama\n")
     (fd / "3").symlink_to("socket:[1002]")
+    (tmp_path / "meminfo").write_text("MemTotal:       24576000 kB\nMemFree:         1000 kB\n")
     return tmp_path
 
 
@@ -45,3 +49,20 @@ def test_only_listening_sockets_with_decoded_addresses(module, proc):
 
 def test_owner_named_when_visible(module, proc):
     assert module.socket_owners(str(proc)) == {"1002": "ollama"}
+
+
+def test_one_run_gives_the_disk_the_ports_the_gpus_and_the_memory(collections_dir, proc, tmp_path):
+    sysfs = tmp_path / "sys"
+    (sysfs / "bus" / "pci" / "devices").mkdir(parents=True)
+    rc, result = run_collection_module(
+        collections_dir, "host_probe", data_path=str(tmp_path / "not" / "yet"),
+        sysfs_root=str(sysfs), proc_root=str(proc),
+    )  # fmt: skip
+    assert rc == 0 and result["changed"] is False, result
+    # Measured where the path would be made (its nearest existing parent).
+    assert result["disk"]["measured"] == str(tmp_path)
+    assert 0 < result["disk"]["free_bytes"] <= result["disk"]["total_bytes"]
+    assert {"port": 11434, "address": "127.0.0.1", "process": "ollama"} in result["ports"]
+    assert [p["port"] for p in result["ports"]] == [80, 3000, 11434]
+    assert result["ansible_facts"]["memtotal_mb"] == 24000
+    assert result["ansible_facts"]["llm_gpu"]["vendor"] == "none"

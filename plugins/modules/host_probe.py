@@ -1,0 +1,217 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: local-llm-stack developers
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: host_probe
+short_description: What preflight reads from a host, in one module run
+description:
+  - The free space where the stack's data will live, the TCP ports in LISTEN state, the GPUs
+    (as M(local_llm.stack.gpu_facts) finds them) and the memory, read in one round trip to
+    the host instead of one each (and without Ansible's hardware facts, which cost more
+    than the rest together).
+  - Free space is measured on the nearest existing parent of O(data_path), so it works
+    before the directory exists.
+  - Ports are read from C(/proc/net/tcp) and C(tcp6), needing neither C(ss) nor C(netstat),
+    and listing every listening port even when the owning process is invisible (another
+    user's, or another PID namespace's), where M(community.general.listen_ports_facts)
+    drops the port. The owning process is named when /proc lets us see it (as root, always).
+  - Changes nothing.
+options:
+  data_path:
+    description: Where the stack's data will live.
+    type: path
+    required: true
+  sysfs_root:
+    description: Root of the sysfs tree the GPUs are read from; tests point it at a
+      recorded tree.
+    type: path
+    default: /sys
+  gpu_vendor:
+    description: The GPU vendor to use (auto picks one), as the O(vendor) of
+      M(local_llm.stack.gpu_facts).
+    type: str
+    default: auto
+    choices: [auto, nvidia, amd, none]
+  proc_root:
+    description: Root of the proc filesystem; tests point it at a recorded tree.
+    type: path
+    default: /proc
+author:
+  - local-llm-stack developers
+"""
+
+EXAMPLES = r"""
+- name: Read the host's disk, ports, GPUs and memory
+  local_llm.stack.host_probe:
+    data_path: /opt/llm-stack
+  register: __probe
+"""
+
+RETURN = r"""
+disk:
+  description: C(measured) (the path measured), C(free_bytes) (available to unprivileged
+    users) and C(total_bytes) (the filesystem's size).
+  type: dict
+  returned: always
+ports:
+  description: One entry per listening socket, sorted by port; C(port), C(address) and
+    C(process) (empty when not visible).
+  type: list
+  elements: dict
+  returned: always
+ansible_facts:
+  description: C(llm_gpu), as M(local_llm.stack.gpu_facts) sets it, and C(memtotal_mb) as
+    Ansible's hardware facts give it.
+  type: dict
+  returned: always
+"""
+
+import os
+import socket
+import struct
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.local_llm.stack.plugins.module_utils.gpu import (
+    VENDOR_CHOICES,
+    find_pci_ids,
+    gpu_facts,
+    probe_tools,
+)
+
+LISTEN = "0A"
+
+
+def _address(hex_addr):
+    raw = bytes(bytearray.fromhex(hex_addr))
+    if len(raw) == 4:
+        return socket.inet_ntop(socket.AF_INET, struct.pack("<I", struct.unpack(">I", raw)[0]))
+    # /proc stores IPv6 as four host-order 32-bit words.
+    words = struct.unpack(">4I", raw)
+    return socket.inet_ntop(socket.AF_INET6, struct.pack("<4I", *words))
+
+
+def listening_sockets(proc_root):
+    found = []
+    for name in ("tcp", "tcp6"):
+        try:
+            with open(os.path.join(proc_root, "net", name)) as handle:
+                lines = handle.read().splitlines()[1:]
+        except (IOError, OSError):
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) < 10 or fields[3] != LISTEN:
+                continue
+            addr, port = fields[1].split(":")
+            found.append({"address": _address(addr), "port": int(port, 16), "inode": fields[9]})
+    return found
+
+
+def socket_owners(proc_root):
+    """socket inode -> process name, for the processes /proc lets us inspect."""
+    owners = {}
+    for pid in os.listdir(proc_root):
+        if not pid.isdigit():
+            continue
+        fd_dir = os.path.join(proc_root, pid, "fd")
+        try:
+            fds = os.listdir(fd_dir)
+            with open(os.path.join(proc_root, pid, "comm")) as handle:
+                comm = handle.read().strip()
+        except (IOError, OSError):
+            continue
+        for fd in fds:
+            try:
+                target = os.readlink(os.path.join(fd_dir, fd))
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                owners[target[8:-1]] = comm
+    return owners
+
+
+def listening_ports(proc_root):
+    sockets = listening_sockets(proc_root)
+    owners = socket_owners(proc_root) if sockets else {}
+    return sorted(
+        (
+            {"port": s["port"], "address": s["address"], "process": owners.get(s["inode"], "")}
+            for s in sockets
+        ),
+        key=lambda entry: (entry["port"], entry["address"]),
+    )
+
+
+def nearest_existing(path):
+    path = os.path.abspath(path)
+    while not os.path.exists(path):
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    return path
+
+
+def memtotal_mb(proc_root):
+    """MemTotal in MiB, as Ansible's memtotal_mb; 0 when /proc/meminfo says nothing."""
+    try:
+        with open(os.path.join(proc_root, "meminfo")) as handle:
+            for line in handle:
+                if line.startswith("MemTotal:"):
+                    return int(line.split()[1]) // 1024
+    except (IOError, OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            data_path=dict(type="path", required=True),
+            sysfs_root=dict(type="path", default="/sys"),
+            gpu_vendor=dict(type="str", default="auto", choices=list(VENDOR_CHOICES)),
+            proc_root=dict(type="path", default="/proc"),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    measured = nearest_existing(params["data_path"])
+    try:
+        st = os.statvfs(measured)
+    except OSError as exc:
+        module.fail_json(msg="cannot measure %s: %s" % (measured, exc))
+    gpu = gpu_facts(
+        params["sysfs_root"],
+        params["gpu_vendor"],
+        proc_root=params["proc_root"],
+        pci_ids_path=find_pci_ids(),
+    )
+    gpu["tools"] = {}
+    if gpu["found"]:
+        gpu["tools"] = probe_tools(
+            gpu["vendor"],
+            lambda name: module.get_bin_path(name, opt_dirs=["/opt/rocm/bin"]),
+            # A wedged GPU can hang the tools: never wait more than 20 s.
+            lambda argv: module.run_command(["timeout", "20", *argv]),
+        )
+    module.exit_json(
+        changed=False,
+        disk=dict(
+            measured=measured,
+            free_bytes=st.f_bavail * st.f_frsize,
+            total_bytes=st.f_blocks * st.f_frsize,
+        ),
+        ports=listening_ports(params["proc_root"]),
+        ansible_facts=dict(llm_gpu=gpu, memtotal_mb=memtotal_mb(params["proc_root"])),
+    )
+
+
+if __name__ == "__main__":
+    main()
