@@ -16,12 +16,14 @@ description:
     config) accepts it) and brings the project up with C(docker compose up --detach --wait),
     which waits until every service with a healthcheck is healthy.
   - The C(up) is left out, and nothing runs but one question to the Docker socket, when all of
-    these hold. C(compose.yml) did not change; every one of O(services) has a container of this
-    project (by Compose's labels) that is running and healthy (or has no healthcheck); and
-    none of O(inputs) (the env files the services read) changed since the oldest of those
-    containers was created. Otherwise Compose decides what to recreate, as a C(docker compose
-    up) by hand would. This is what a no-op re-run saves, C(docker compose) itself started
-    two or three times per project by M(community.docker.docker_compose_v2).
+    these hold. C(compose.yml) is the content the last successful C(up) ran with (a hash of
+    it is kept beside it, so a failed or interrupted C(up) is tried again); every one of
+    O(services) has a container of this project (by Compose's labels) that is running and
+    healthy (or has no healthcheck); and none of a service's O(inputs) (the env files it
+    reads) changed since its containers were created. Otherwise Compose decides what to
+    recreate, as a C(docker compose up) by hand would. This is what a no-op re-run saves,
+    C(docker compose) itself started two or three times per project by
+    M(community.docker.docker_compose_v2).
   - RV(changed) is true when C(compose.yml) changed or a container was created, recreated or
     started.
   - Supports check mode (nothing is written or started; what would change is reported) and
@@ -45,11 +47,11 @@ options:
     elements: str
     required: true
   inputs:
-    description: Files the services read at creation (their C(env_file)s); one changed since
-      the containers were created makes Compose look again.
-    type: list
-    elements: path
-    default: []
+    description: Per service, the files it reads at creation (its C(env_file)s, relative to
+      O(project_dir) unless absolute); one changed since that service's containers were
+      created makes Compose look again.
+    type: dict
+    default: {}
   wait_timeout:
     description: Seconds to wait for the services to be healthy.
     type: int
@@ -74,8 +76,9 @@ up:
   description: Whether C(docker compose up) ran (or would, in check mode), and why not when not.
   returned: always
   type: bool
-created:
-  description: The containers (by name) that C(up) created or re-created.
+started:
+  description: The containers (by name) that C(up) created, re-created or started, so
+    they read their configuration just now.
   returned: always
   type: list
   elements: str
@@ -87,6 +90,7 @@ reasons:
   elements: str
 """
 
+import hashlib
 import json
 import os
 import socket
@@ -94,7 +98,7 @@ import socket
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.six.moves import http_client
 from ansible.module_utils.six.moves.urllib.parse import quote
-from ansible_collections.local_llm.stack.plugins.module_utils.files import place, validator
+from ansible_collections.local_llm.stack.plugins.module_utils.files import place, read, validator
 
 
 class _UnixConnection(http_client.HTTPConnection):
@@ -142,7 +146,7 @@ def fine(container):
     return container.get("State") == "running" and ("health" not in status or "(healthy)" in status)
 
 
-def reasons_to_look(containers, services, inputs):
+def reasons_to_look(containers, services, inputs, project_dir):
     """Why Compose must look at the project (an empty list: it is as compose.yml says)."""
     if containers is None:
         return ["the Docker Engine could not be asked"]
@@ -157,15 +161,21 @@ def reasons_to_look(containers, services, inputs):
             reasons.append("%s has no container" % service)
         elif not all(fine(c) for c in found):
             reasons.append("%s is not running and healthy" % service)
-    created = min([c.get("Created", 0) for c in containers] or [0])
-    for path in inputs:
-        try:
-            # Whole seconds, as the Engine gives Created.
-            if int(os.stat(path).st_mtime) > created:
-                reasons.append("%s changed since its containers were created" % path)
-        except OSError:
-            reasons.append("%s is missing" % path)
+    for service, paths in sorted(inputs.items()):
+        created = min([c.get("Created", 0) for c in by_service.get(service, [])] or [0])
+        for path in paths or []:
+            path = os.path.join(project_dir, path)  # an absolute path stays as it is
+            try:
+                # Whole seconds, as the Engine gives Created.
+                if int(os.stat(path).st_mtime) > created:
+                    reasons.append("%s changed since %s was created" % (path, service))
+            except OSError:
+                reasons.append("%s is missing" % path)
     return reasons
+
+
+def applied_hash(content):
+    return hashlib.sha256(content.encode("utf-8")).hexdigest() + "\n"
 
 
 def state(containers):
@@ -179,22 +189,25 @@ def main():
             content=dict(type="str", required=True),
             mode=dict(type="str", default="0640"),
             services=dict(type="list", elements="str", required=True),
-            inputs=dict(type="list", elements="path", default=[]),
+            inputs=dict(type="dict", default={}),
             wait_timeout=dict(type="int", default=300),
             docker_socket=dict(type="path", default="/var/run/docker.sock"),
         ),
         supports_check_mode=True,
     )
     p = module.params
-    project_dir = p["project_dir"].rstrip("/") or "/"
+    # As Compose records it in its working_dir label (an absolute, clean path).
+    project_dir = os.path.abspath(p["project_dir"])
     path = os.path.join(project_dir, "compose.yml")
+    # The content the last successful up ran with.
+    applied = os.path.join(project_dir, ".compose.yml.applied")
     if not os.path.isdir(project_dir):
         if module.check_mode:  # a first install's check: the directory comes with it
             module.exit_json(changed=True, up=True, reasons=["not deployed yet"])
         module.fail_json(msg="%s: the project's directory does not exist" % project_dir)
     check = validator(module, path, "docker compose -f %s config --quiet", [])
     written, previous, _ = place(module, path, p["content"], p["mode"], check=check)
-    result = dict(changed=written, up=False, reasons=[], created=[])
+    result = dict(changed=written, up=False, reasons=[], started=[])
     if module._diff and written:
         result["diff"] = dict(
             before_header=path,
@@ -204,9 +217,12 @@ def main():
         )
 
     before = project_containers(p["docker_socket"], project_dir)
-    reasons = (["compose.yml changed"] if written else []) + reasons_to_look(
-        before, p["services"], p["inputs"]
-    )
+    reasons = []
+    if written:
+        reasons.append("compose.yml changed")
+    elif read(applied) != applied_hash(p["content"]).encode("ascii"):
+        reasons.append("compose.yml was not brought up yet (a first run, or one that failed)")
+    reasons += reasons_to_look(before, p["services"], p["inputs"], project_dir)
     result["reasons"] = reasons
     if not reasons:
         module.exit_json(**result)
@@ -223,14 +239,16 @@ def main():
             % (project_dir, "; ".join(reasons), (err or out).strip()[-2000:]),
             **result,
         )
+    place(module, applied, applied_hash(p["content"]), "0600")
     after = project_containers(p["docker_socket"], project_dir)
-    known = set(c.get("Id") for c in before or [])
-    result["created"] = sorted(
-        name.lstrip("/")
-        for c in after or []
-        if c.get("Id") not in known
-        for name in c.get("Names", [])
-    )
+    if before is not None:  # unknown before: none counts as started (a restart is not missed)
+        was_running = set(c.get("Id") for c in before if c.get("State") == "running")
+        result["started"] = sorted(
+            name.lstrip("/")
+            for c in after or []
+            if c.get("Id") not in was_running and c.get("State") == "running"
+            for name in c.get("Names", [])
+        )
     result["changed"] = written or after is None or state(after) != state(before)
     module.exit_json(**result)
 

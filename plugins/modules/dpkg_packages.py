@@ -16,6 +16,8 @@ description:
     Ubuntu (name to a list of C(name), C(version), C(arch), C(source)), read straight from
     dpkg's status file instead of through python3-apt's cache (a few milliseconds instead of
     about a second), and on a host that has no python3-apt yet.
+  - A package of a foreign architecture is listed under its bare name, where package_facts
+    writes C(name:arch); the stack asks for none.
   - Also says whether python3-apt, which the apt module needs, is there (RV(python_apt)).
   - Reads only; supports check mode.
 options:
@@ -46,6 +48,10 @@ import glob
 
 from ansible.module_utils.basic import AnsibleModule
 
+# dpkg's package states that python-apt (so package_facts) counts as installed: not
+# "not-installed", "config-files" (removed, its configuration kept) or "half-installed".
+PRESENT = ("installed", "unpacked", "half-configured", "triggers-awaited", "triggers-pending")
+
 
 def installed(text):
     """name -> [{name, version, arch, source}] for each package dpkg says is installed."""
@@ -57,7 +63,7 @@ def installed(text):
                 continue  # a continuation line (descriptions, conffiles)
             key, _, value = line.partition(":")
             fields[key] = value.strip()
-        if fields.get("Package") and fields.get("Status", "").endswith(" installed"):
+        if fields.get("Package") and fields.get("Status", "").rpartition(" ")[2] in PRESENT:
             name = fields["Package"]
             packages.setdefault(name, []).append(
                 dict(

@@ -4,6 +4,7 @@ as its compose.yml says: asked of a Docker Engine stand-in on a unix socket, in 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socketserver
@@ -65,12 +66,15 @@ def project(tmp_path: Path) -> Path:
     (directory / "app.env").write_text("A=1\n")
     old = time.time() - 100
     os.utime(directory / "app.env", (old, old))
+    # What the last successful up ran with.
+    applied = hashlib.sha256(COMPOSE.encode()).hexdigest() + "\n"
+    (directory / ".compose.yml.applied").write_text(applied)
     return directory
 
 
 def run(collections_dir: Path, project: Path, sock: Path, content: str = COMPOSE) -> dict:
     args = {"project_dir": str(project), "content": content, "services": ["app"],
-            "inputs": [str(project / "app.env")], "docker_socket": str(sock), "check": True,
+            "inputs": {"app": ["app.env"]}, "docker_socket": str(sock), "check": True,
             "mode": oct((project / "compose.yml").stat().st_mode & 0o777)[2:].zfill(4)}  # fmt: skip
     rc, result = run_collection_module(collections_dir, "compose_project", **args)
     assert rc == 0, result
@@ -119,7 +123,31 @@ def test_an_env_file_newer_than_its_containers_makes_compose_look(
     with engine(tmp_path / "docker.sock", [container("app", "Up (healthy)", created)]):
         result = run(collections_dir, project, tmp_path / "docker.sock")
     assert result["up"] is True
-    assert result["reasons"] == [f"{project / 'app.env'} changed since its containers were created"]
+    assert result["reasons"] == [f"{project / 'app.env'} changed since app was created"]
+
+
+def test_an_env_file_is_compared_with_its_own_service(collections_dir, project, tmp_path):
+    """A key that re-created only one service leaves the others older than the file."""
+    now = int(time.time())
+    containers = [
+        container("app", "Up (healthy)", now),
+        container("web", "Up (healthy)", now - 500),
+    ]
+    with engine(tmp_path / "docker.sock", containers):
+        result = run(collections_dir, project, tmp_path / "docker.sock")
+    assert result["up"] is False and result["reasons"] == [], result["reasons"]
+
+
+def test_an_up_that_did_not_finish_is_tried_again(collections_dir, project, tmp_path):
+    """compose.yml written, then the up failed (a pull, Ctrl-C): the old containers are
+    healthy, the file is as wanted, and still Compose must look."""
+    (project / ".compose.yml.applied").write_text("an older content's hash\n")
+    with engine(tmp_path / "docker.sock", [container("app", "Up (healthy)", int(time.time()))]):
+        result = run(collections_dir, project, tmp_path / "docker.sock")
+    assert result["up"] is True
+    assert result["reasons"] == [
+        "compose.yml was not brought up yet (a first run, or one that failed)"
+    ]
 
 
 def test_a_changed_compose_file_is_reported_and_not_written_in_check_mode(

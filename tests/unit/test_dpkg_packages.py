@@ -26,6 +26,10 @@ Package: half
 Status: install reinstreq half-installed
 Version: 1.0
 
+Package: unpacked-only
+Status: install ok unpacked
+Version: 2.0
+
 Package: docker-ce
 Status: hold ok installed
 Architecture: amd64
@@ -39,7 +43,9 @@ def test_only_installed_packages_with_their_versions(collections_dir, tmp_path: 
     rc, result = run_collection_module(collections_dir, "dpkg_packages", status_file=str(status))
     assert rc == 0 and result["changed"] is False, result
     packages = result["ansible_facts"]["packages"]
-    assert sorted(packages) == ["docker-ce", "docker.io"]
+    # Installed, held or unpacked count (as package_facts counts them); removed ones with
+    # their configuration kept, and broken half-installs, do not.
+    assert sorted(packages) == ["docker-ce", "docker.io", "unpacked-only"]
     assert packages["docker.io"] == [
         {"name": "docker.io", "version": "26.1.5+dfsg1-9+deb13u1+b1", "arch": "amd64",
          "source": "apt"}
