@@ -144,5 +144,6 @@ def test_galaxy_build_installs_and_runs_by_fqcn(tmp_path):
         cwd=tmp_path,
         env=env,
     )
-    assert "Detect GPUs from sysfs PCI devices" in play.stdout, play.stdout + play.stderr
+    said = play.stdout + play.stderr
+    assert "Measure the disk, list listening ports, detect GPUs" in play.stdout, said
     assert "PLAY RECAP" in play.stdout
