@@ -347,3 +347,25 @@ def probe_tools(vendor, find_bin, run):
                 entry["gpus"] = parse_nvidia_smi(out)
         results[name] = entry
     return results
+
+
+def detect(module, sysfs_root="/sys", requested="auto", proc_root="/proc",
+           modules_root="/lib/modules", pci_ids_path=None, tools=True):  # fmt: skip
+    """llm_gpu as the gpu_facts and host_probe modules set it: the GPUs found and, where
+    there are some and `tools`, whether the vendor's tools work (run through `module`)."""
+    facts = gpu_facts(
+        sysfs_root,
+        requested,
+        proc_root=proc_root,
+        modules_root=modules_root,
+        pci_ids_path=pci_ids_path or find_pci_ids(),
+    )
+    facts["tools"] = {}
+    if tools and facts["found"]:
+        facts["tools"] = probe_tools(
+            facts["vendor"],
+            lambda name: module.get_bin_path(name, opt_dirs=["/opt/rocm/bin"]),
+            # A wedged GPU can hang the tools: never wait more than 20 s.
+            lambda argv: module.run_command(["timeout", "20", *argv]),
+        )
+    return facts

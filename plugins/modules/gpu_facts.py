@@ -80,12 +80,7 @@ ansible_facts:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.local_llm.stack.plugins.module_utils.gpu import (
-    VENDOR_CHOICES,
-    find_pci_ids,
-    gpu_facts,
-    probe_tools,
-)
+from ansible_collections.local_llm.stack.plugins.module_utils.gpu import VENDOR_CHOICES, detect
 
 
 def main():
@@ -101,21 +96,15 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    facts = gpu_facts(
+    facts = detect(
+        module,
         params["sysfs_root"],
         params["vendor"],
         proc_root=params["proc_root"],
         modules_root=params["modules_root"],
-        pci_ids_path=params["pci_ids"] or find_pci_ids(),
+        pci_ids_path=params["pci_ids"],
+        tools=params["probe_tools"],
     )
-    facts["tools"] = {}
-    if params["probe_tools"] and facts["found"]:
-        facts["tools"] = probe_tools(
-            facts["vendor"],
-            lambda name: module.get_bin_path(name, opt_dirs=["/opt/rocm/bin"]),
-            # A wedged GPU can hang the tools: never wait more than 20 s.
-            lambda argv: module.run_command(["timeout", "20", *argv]),
-        )
     module.exit_json(changed=False, ansible_facts={"llm_gpu": facts})
 
 

@@ -78,12 +78,7 @@ import socket
 import struct
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.local_llm.stack.plugins.module_utils.gpu import (
-    VENDOR_CHOICES,
-    find_pci_ids,
-    gpu_facts,
-    probe_tools,
-)
+from ansible_collections.local_llm.stack.plugins.module_utils.gpu import VENDOR_CHOICES, detect
 
 LISTEN = "0A"
 
@@ -187,20 +182,7 @@ def main():
         st = os.statvfs(measured)
     except OSError as exc:
         module.fail_json(msg="cannot measure %s: %s" % (measured, exc))
-    gpu = gpu_facts(
-        params["sysfs_root"],
-        params["gpu_vendor"],
-        proc_root=params["proc_root"],
-        pci_ids_path=find_pci_ids(),
-    )
-    gpu["tools"] = {}
-    if gpu["found"]:
-        gpu["tools"] = probe_tools(
-            gpu["vendor"],
-            lambda name: module.get_bin_path(name, opt_dirs=["/opt/rocm/bin"]),
-            # A wedged GPU can hang the tools: never wait more than 20 s.
-            lambda argv: module.run_command(["timeout", "20", *argv]),
-        )
+    gpu = detect(module, params["sysfs_root"], params["gpu_vendor"], proc_root=params["proc_root"])
     module.exit_json(
         changed=False,
         disk=dict(
