@@ -53,6 +53,16 @@ def place(module, path, content, mode, owner="root", group="root", check=None, b
     return changed, previous, backup_file
 
 
+def diff(path, previous, content):
+    """Ansible's diff of a file: previous bytes (None: a new file) against its new content."""
+    return dict(
+        before_header=path,
+        after_header=path,
+        before=(previous or b"").decode("utf-8", "replace"),
+        after=content,
+    )
+
+
 def validator(module, path, command, written):
     """A check for place(): the command on the temporary file (%s names it), failing the
     run when refused, with the files written so far."""

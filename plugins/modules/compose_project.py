@@ -98,7 +98,12 @@ import socket
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.six.moves import http_client
 from ansible.module_utils.six.moves.urllib.parse import quote
-from ansible_collections.local_llm.stack.plugins.module_utils.files import place, read, validator
+from ansible_collections.local_llm.stack.plugins.module_utils.files import (
+    diff,
+    place,
+    read,
+    validator,
+)
 
 
 class _UnixConnection(http_client.HTTPConnection):
@@ -209,12 +214,7 @@ def main():
     written, previous, _ = place(module, path, p["content"], p["mode"], check=check)
     result = dict(changed=written, up=False, reasons=[], started=[])
     if module._diff and written:
-        result["diff"] = dict(
-            before_header=path,
-            after_header=path,
-            before=(previous or b"").decode("utf-8", "replace"),
-            after=p["content"],
-        )
+        result["diff"] = diff(path, previous, p["content"])
 
     before = project_containers(p["docker_socket"], project_dir)
     reasons = []

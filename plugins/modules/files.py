@@ -88,7 +88,7 @@ written:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.local_llm.stack.plugins.module_utils.files import place, validator
+from ansible_collections.local_llm.stack.plugins.module_utils.files import diff, place, validator
 
 
 def make_parents(module, path):
@@ -142,14 +142,7 @@ def main():
         written.append(path)
         after = item["content"]
         if module._diff and item["diff"] and (previous or b"") != after.encode("utf-8"):
-            diffs.append(
-                dict(
-                    before_header=path,
-                    after_header=path,
-                    before=(previous or b"").decode("utf-8", "replace"),
-                    after=after,
-                )
-            )
+            diffs.append(diff(path, previous, after))
     result = dict(changed=bool(written), written=written)
     if diffs:
         result["diff"] = diffs

@@ -109,7 +109,7 @@ backup_file:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.local_llm.stack.plugins.module_utils.files import place
+from ansible_collections.local_llm.stack.plugins.module_utils.files import diff, place
 
 UNIT_DIR = "/etc/systemd/system/"
 
@@ -193,12 +193,7 @@ def main():
     if backup_file:
         result["backup_file"] = backup_file
     if module._diff and ruleset_changed:
-        result["diff"] = dict(
-            before_header=path,
-            after_header=path,
-            before=(previous or b"").decode("utf-8", "replace"),
-            after=ruleset["content"],
-        )
+        result["diff"] = diff(path, previous, ruleset["content"])
     module.exit_json(**result)
 
 
