@@ -60,6 +60,7 @@ options:
     description: The Docker Engine's socket.
     type: path
     default: /var/run/docker.sock
+extends_documentation_fragment: [local_llm.stack.directories]
 author: local-llm-stack developers
 """
 
@@ -69,6 +70,8 @@ EXAMPLES = r"""
     project_dir: /opt/llm-stack/ollama
     content: "{{ lookup('ansible.builtin.template', 'compose.yml.j2') }}"
     services: [ollama]
+    directories:
+      - {path: /opt/llm-stack/ollama, mode: "0750", owner: root, group: root}
 """
 
 RETURN = r"""
@@ -79,6 +82,11 @@ up:
 started:
   description: The containers (by name) that C(up) created, re-created or started, so
     they read their configuration just now.
+  returned: always
+  type: list
+  elements: str
+directories:
+  description: The directories of O(directories) that were (or would be) created or changed.
   returned: always
   type: list
   elements: str
@@ -98,6 +106,10 @@ import socket
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.six.moves import http_client
 from ansible.module_utils.six.moves.urllib.parse import quote
+from ansible_collections.local_llm.stack.plugins.module_utils.directories import (
+    OPTIONS,
+    ensure_all,
+)
 from ansible_collections.local_llm.stack.plugins.module_utils.files import (
     diff,
     place,
@@ -197,6 +209,7 @@ def main():
             inputs=dict(type="dict", default={}),
             wait_timeout=dict(type="int", default=300),
             docker_socket=dict(type="path", default="/var/run/docker.sock"),
+            directories=dict(type="list", elements="dict", options=OPTIONS, default=[]),
         ),
         supports_check_mode=True,
     )
@@ -206,13 +219,15 @@ def main():
     path = os.path.join(project_dir, "compose.yml")
     # The content the last successful up ran with.
     applied = os.path.join(project_dir, ".compose.yml.applied")
+    made = ensure_all(module, p["directories"])  # the project's directory among them
     if not os.path.isdir(project_dir):
         if module.check_mode:  # a first install's check: the directory comes with it
-            module.exit_json(changed=True, up=True, reasons=["not deployed yet"])
+            module.exit_json(changed=True, up=True, reasons=["not deployed yet"], directories=made)
         module.fail_json(msg="%s: the project's directory does not exist" % project_dir)
     check = validator(module, path, "docker compose -f %s config --quiet", [])
     written, previous, _ = place(module, path, p["content"], p["mode"], check=check)
-    result = dict(changed=written, up=False, reasons=[], started=[])
+    result = dict(changed=written or bool(made), up=False, reasons=[], started=[],
+                  directories=made)  # fmt: skip
     if module._diff and written:
         result["diff"] = diff(path, previous, p["content"])
 
@@ -249,7 +264,7 @@ def main():
             if c.get("Id") not in was_running and c.get("State") == "running"
             for name in c.get("Names", [])
         )
-    result["changed"] = written or after is None or state(after) != state(before)
+    result["changed"] = result["changed"] or after is None or state(after) != state(before)
     module.exit_json(**result)
 
 

@@ -39,58 +39,26 @@ python_apt:
   returned: always
   type: bool
 ansible_facts:
-  description: C(packages), as M(ansible.builtin.package_facts) sets it.
+  description: C(packages), as M(ansible.builtin.package_facts) sets it, and
+    C(llm_python_apt), as RV(python_apt).
   returned: always
   type: dict
 """
 
-import glob
-
 from ansible.module_utils.basic import AnsibleModule
-
-# dpkg's package states that python-apt (so package_facts) counts as installed: not
-# "not-installed", "config-files" (removed, its configuration kept) or "half-installed".
-PRESENT = ("installed", "unpacked", "half-configured", "triggers-awaited", "triggers-pending")
-
-
-def installed(text):
-    """name -> [{name, version, arch, source}] for each package dpkg says is installed."""
-    packages = {}
-    for stanza in text.split("\n\n"):
-        fields = {}
-        for line in stanza.splitlines():
-            if line[:1] in (" ", "\t") or ":" not in line:
-                continue  # a continuation line (descriptions, conffiles)
-            key, _, value = line.partition(":")
-            fields[key] = value.strip()
-        if fields.get("Package") and fields.get("Status", "").rpartition(" ")[2] in PRESENT:
-            name = fields["Package"]
-            packages.setdefault(name, []).append(
-                dict(
-                    name=name,
-                    version=fields.get("Version", ""),
-                    arch=fields.get("Architecture", ""),
-                    source="apt",
-                )
-            )
-    return packages
+from ansible_collections.local_llm.stack.plugins.module_utils import dpkg
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(status_file=dict(type="path", default="/var/lib/dpkg/status")),
+        argument_spec=dict(status_file=dict(type="path", default=dpkg.STATUS_FILE)),
         supports_check_mode=True,
     )
     try:
-        with open(module.params["status_file"], "rb") as handle:
-            text = handle.read().decode("utf-8", "replace")
+        found = dpkg.facts(module.params["status_file"])
     except (IOError, OSError) as error:
         module.fail_json(msg="cannot read %s: %s" % (module.params["status_file"], error))
-    module.exit_json(
-        changed=False,
-        python_apt=bool(glob.glob("/usr/lib/python3/dist-packages/apt_pkg*.so")),
-        ansible_facts=dict(packages=installed(text)),
-    )
+    module.exit_json(changed=False, python_apt=found["llm_python_apt"], ansible_facts=found)
 
 
 if __name__ == "__main__":

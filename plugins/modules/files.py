@@ -62,6 +62,7 @@ options:
     description: Create a missing directory of a file (mode 0755, root), as C(mkdir -p).
     type: bool
     default: false
+extends_documentation_fragment: [local_llm.stack.directories]
 author: local-llm-stack developers
 """
 
@@ -78,6 +79,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+directories:
+  description: The directories of O(directories) that were (or would be) created or changed.
+  returned: always
+  type: list
+  elements: str
 written:
   description: The files whose content or attributes changed (or would, in check mode).
   returned: always
@@ -88,6 +94,10 @@ written:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.local_llm.stack.plugins.module_utils.directories import (
+    OPTIONS,
+    ensure_all,
+)
 from ansible_collections.local_llm.stack.plugins.module_utils.files import diff, place, validator
 
 
@@ -118,9 +128,11 @@ def main():
                 ),
             ),
             make_parents=dict(type="bool", default=False),
+            directories=dict(type="list", elements="dict", options=OPTIONS, default=[]),
         ),
         supports_check_mode=True,
     )
+    made = ensure_all(module, module.params["directories"])
     written = []
     diffs = []
     for item in module.params["files"]:
@@ -128,10 +140,16 @@ def main():
         if os.path.isdir(path):
             module.fail_json(msg="%s is a directory, not a file" % path, written=written)
         new_parent = module.params["make_parents"] and make_parents(module, path)
-        if not new_parent and not os.path.isdir(os.path.dirname(path)):
+        # In check mode a directory of O(directories) may be only planned.
+        planned = (
+            module.check_mode
+            and not os.path.isdir(os.path.dirname(path))
+            and os.path.normpath(os.path.dirname(path)) in [os.path.normpath(d) for d in made]
+        )
+        if not new_parent and not planned and not os.path.isdir(os.path.dirname(path)):
             module.fail_json(msg="%s: its directory does not exist" % path, written=written)
         check = validator(module, path, item["validate"], written) if item["validate"] else None
-        if new_parent and module.check_mode:
+        if (new_parent or planned) and module.check_mode:
             changed, previous = True, None  # nothing to compare with yet
         else:
             changed, previous, _ = place(
@@ -143,7 +161,7 @@ def main():
         after = item["content"]
         if module._diff and item["diff"] and (previous or b"") != after.encode("utf-8"):
             diffs.append(diff(path, previous, after))
-    result = dict(changed=bool(written), written=written)
+    result = dict(changed=bool(written or made), written=written, directories=made)
     if diffs:
         result["diff"] = diffs
     module.exit_json(**result)

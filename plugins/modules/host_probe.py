@@ -22,6 +22,10 @@ description:
     and listing every listening port even when the owning process is invisible (another
     user's, or another PID namespace's), where M(community.general.listen_ports_facts)
     drops the port. The owning process is named when /proc lets us see it (as root, always).
+  - On Debian and Ubuntu also the installed packages (C(ansible_facts.packages), as
+    M(local_llm.stack.dpkg_packages) reads them), and the CPU's flags
+    (C(ansible_facts.llm_cpu_flags), from C(cpuinfo)), so the install's later plays and
+    the roles' checks need no round trip of their own for them.
   - Changes nothing.
 options:
   data_path:
@@ -43,6 +47,10 @@ options:
     description: Root of the proc filesystem; tests point it at a recorded tree.
     type: path
     default: /proc
+  dpkg_status:
+    description: dpkg's status file (none on a host without dpkg, and then no C(packages)).
+    type: path
+    default: /var/lib/dpkg/status
 author:
   - local-llm-stack developers
 """
@@ -67,17 +75,21 @@ ports:
   elements: dict
   returned: always
 ansible_facts:
-  description: C(llm_gpu), as M(local_llm.stack.gpu_facts) sets it, and C(memtotal_mb) as
-    Ansible's hardware facts give it.
+  description: C(llm_gpu), as M(local_llm.stack.gpu_facts) sets it, C(memtotal_mb) as
+    Ansible's hardware facts give it, C(llm_cpu_flags) (where cpuinfo is readable), and
+    C(packages) and C(llm_python_apt) (where dpkg's status file is), as
+    M(local_llm.stack.dpkg_packages) sets them.
   type: dict
   returned: always
 """
 
+import contextlib
 import os
 import socket
 import struct
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.local_llm.stack.plugins.module_utils import dpkg
 from ansible_collections.local_llm.stack.plugins.module_utils.gpu import VENDOR_CHOICES, detect
 
 LISTEN = "0A"
@@ -166,6 +178,19 @@ def memtotal_mb(proc_root):
     return 0
 
 
+def cpu_flags(proc_root):
+    """The first CPU's flags (x86: "flags", ARM: "Features"), or None when unreadable."""
+    try:
+        with open(os.path.join(proc_root, "cpuinfo")) as handle:
+            for line in handle:
+                key, _, value = line.partition(":")
+                if key.strip() in ("flags", "Features"):
+                    return value.split()
+    except (IOError, OSError):
+        return None
+    return []
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -173,6 +198,7 @@ def main():
             sysfs_root=dict(type="path", default="/sys"),
             gpu_vendor=dict(type="str", default="auto", choices=list(VENDOR_CHOICES)),
             proc_root=dict(type="path", default="/proc"),
+            dpkg_status=dict(type="path", default=dpkg.STATUS_FILE),
         ),
         supports_check_mode=True,
     )
@@ -183,6 +209,14 @@ def main():
     except OSError as exc:
         module.fail_json(msg="cannot measure %s: %s" % (measured, exc))
     gpu = detect(module, params["sysfs_root"], params["gpu_vendor"], proc_root=params["proc_root"])
+    facts = dict(llm_gpu=gpu, memtotal_mb=memtotal_mb(params["proc_root"]))
+    flags = cpu_flags(params["proc_root"])
+    if flags is not None:
+        facts["llm_cpu_flags"] = flags
+    # Unreadable: the install's later plays read them again, and say why they cannot.
+    if os.path.exists(params["dpkg_status"]):
+        with contextlib.suppress(IOError, OSError):
+            facts.update(dpkg.facts(params["dpkg_status"]))
     module.exit_json(
         changed=False,
         disk=dict(
@@ -191,7 +225,7 @@ def main():
             total_bytes=st.f_blocks * st.f_frsize,
         ),
         ports=listening_ports(params["proc_root"]),
-        ansible_facts=dict(llm_gpu=gpu, memtotal_mb=memtotal_mb(params["proc_root"])),
+        ansible_facts=facts,
     )
 
 

@@ -72,6 +72,13 @@ options:
         how many there are.
     type: bool
     default: false
+  record:
+    description:
+      - With C(sync), a file that says the sync is settled (the administrator C(llm install)
+        makes once). Where it exists nothing is asked, not even whether LibreChat runs; after
+        a sync that failed nothing it is written (mode 0600) with the emails of the accounts
+        made, one per line (none where O(only_if_empty) found accounts already).
+    type: path
   parallel:
     description: Scripts run at once (after the first account, which is made alone).
     type: int
@@ -105,11 +112,13 @@ llm_report:
   type: dict
 """
 
+import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.local_llm.stack.plugins.module_utils import librechat_accounts as la
+from ansible_collections.local_llm.stack.plugins.module_utils.files import place
 
 _EMAIL_Q = re.compile(r"Enter user email: $")
 _NEW_Q = re.compile(r"Enter new password: $")
@@ -208,6 +217,7 @@ def main():
             remove=dict(type="list", elements="str", default=[]),
             balance=dict(type="dict", default={}),
             only_if_empty=dict(type="bool", default=False),
+            record=dict(type="path"),
             parallel=dict(type="int", default=4),
             timeout=dict(type="int", default=120),
         ),
@@ -215,6 +225,9 @@ def main():
     )
     p = module.params
     container, action = p["container"], p["action"]
+    record = p["record"] if action == "sync" else None
+    if record and os.path.exists(record):
+        module.exit_json(changed=False, llm_report={"created": [], "recorded": record})
     running = module.run_command(["docker", "inspect", "-f", "{{.State.Running}}", container])
     if running[0] != 0 or running[1].strip() != "true":
         module.fail_json(
@@ -230,7 +243,8 @@ def main():
         module.exit_json(changed=False, llm_report={"accounts": existing})
 
     if action == "sync" and p["only_if_empty"] and existing:
-        module.exit_json(changed=False, llm_report={"created": [], "existing": len(existing)})
+        written = write_record(module, record, [])
+        module.exit_json(changed=written, llm_report={"created": [], "existing": len(existing)})
 
     wanted = p["accounts"] if action in ("sync", "reset") else []
     if action == "reset":
@@ -280,7 +294,17 @@ def main():
             changed=bool(report["created"] or report["updated"] or report["removed"]),
             llm_report=report,
         )
-    module.exit_json(changed=changed, llm_report=report)
+    made = [a["email"] for a in wanted if a["username"] in report["created"]]
+    written = write_record(module, record, made)
+    module.exit_json(changed=changed or written, llm_report=report)
+
+
+def write_record(module, record, emails):
+    """The record of a settled sync (None: none kept); True when written."""
+    if not record or module.check_mode:
+        return bool(record)
+    place(module, record, "".join(e + "\n" for e in emails) or "\n", "0600")
+    return True
 
 
 def _apply(module, container, todo, wanted, administrator):
