@@ -21,15 +21,12 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
-from lab import HOST_OFF_ENV, INVENTORY, REPO, STACK, address, llm, llm_argv, sh
-from team import OLLAMA_HOSTS, UPSTREAM, spec, upstream
+from lab import HOST_OFF_ENV, REPO, address, llm, llm_argv, sh
+from team import LIGHT, OLLAMA_HOSTS, ROOM_INVENTORY, UPSTREAM, room_inventory, spec, upstream
 
-LIGHT = ("gpu-03", "gpu-04", "gpu-05")
 ROOM = (*OLLAMA_HOSTS, *LIGHT)
-ROOM_INVENTORY = STACK.parent / "room-inventory"
 # gpu-02 overrides ollama_dir (molecule.yml); the others keep the default.
 OLLAMA_DIR = {host: "/opt/llm-stack/ollama" for host in ROOM} | {"gpu-02": "/srv/ollama"}
 MODELS = {host: f"{path}/models" for host, path in OLLAMA_DIR.items()}
@@ -83,17 +80,8 @@ def upstream_range(name: str, digest: str, length: int) -> bytes:
 
 @pytest.fixture(scope="module", autouse=True)
 def room_of_five() -> None:
-    """The room's inventory: the lab's own (its file and variables, linked) and a file that
-    adds the light hosts to llm_ollama after gpu-01 and gpu-02 (so gpu-01 stays the hub),
-    as converge.yml installed them."""
-    ROOM_INVENTORY.mkdir(exist_ok=True)
-    lab = Path(INVENTORY).parent
-    for name in ("ansible_inventory.yml", "group_vars", "host_vars"):
-        link = ROOM_INVENTORY / name
-        if not link.is_symlink():
-            link.symlink_to(lab / name)
-    light = "\n".join(f"    {host}:" for host in LIGHT)
-    (ROOM_INVENTORY / "room.yml").write_text(f"llm_ollama:\n  hosts:\n{light}\n")
+    """The light hosts, installed by converge.yml, hold the lab's model."""
+    room_inventory()
     assert all(has(host, "qwen2.5", "0.5b") for host in LIGHT)
 
 

@@ -1,10 +1,11 @@
-"""The security module on the team lab, end to end: enable it on the installed
-stack, check what a user and an attacker see, then disable it again.
+"""The security module on the team lab, end to end: converge.yml installs the lab with
+it on (and its idempotence step re-runs that install), this file runs first (conftest.py)
+and checks what a user and an attacker see, then disables it again.
 
 gw is the gateway (HAProxy from Debian), chat runs LibreChat, gpu-01/gpu-02
 Ollama; `outside` is a machine on the same network that is not part of the
 stack. Everything here runs once (module-scoped fixture); the module is
-disabled again at the end, so the other test files find the lab as they left it.
+disabled at the end, so the other test files find the core stack they expect.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import time
 
 import pytest
 from lab import REPO, STACK, address, in_host, llm
-from team import OLLAMA_HOSTS
+from team import OLLAMA_HOSTS, room_inventory, security_enabled, unsecure
 
 
 def llm_here(*args: str) -> subprocess.CompletedProcess:
@@ -100,25 +101,26 @@ def conversations_on_chat() -> list[str]:
 
 @pytest.fixture(scope="module")
 def secured():
-    """Enable the module on the installed stack; disable it again afterwards."""
+    """The lab as converge.yml left it, the module on (its idempotence step proved the
+    secured re-run changes nothing on any host); enabled here where another file ran first
+    and disabled it. Disabled again afterwards (the last test, or here)."""
+    if not security_enabled():
+        enabled = llm("modules", "enable", "security")
+        assert enabled.returncode == 0, enabled.stdout + enabled.stderr
+        install = llm("install")
+        assert install.returncode == 0, install.stdout + install.stderr
     in_host("chat", "curl", "-fsS", "-X", "POST", "-H", "Content-Type: application/json", "-d",
-            json.dumps({"title": "before the gateway"}),
+            json.dumps({"title": "kept through the disable"}),
             conversations_url(), check=True)  # fmt: skip
-    enabled = llm("modules", "enable", "security")
-    assert enabled.returncode == 0, enabled.stdout + enabled.stderr
-    install = llm("install")
-    assert install.returncode == 0, install.stdout + install.stderr
     if "alice" in json.loads(llm_here("keys", "list", "--json").stdout):  # an interrupted run's
         llm_here("keys", "revoke", "alice", "--yes")
     key = llm("keys", "add", "alice")
     assert key.returncode == 0, key.stdout + key.stderr
     alice = re.search(r"^\s+(llmk_\S+)$", key.stdout, re.M).group(1)
-    state = {"install": install, "alice": alice, "disabled": False}
+    state = {"alice": alice, "disabled": False}
     yield state
     if not state["disabled"]:  # the last test did not get to it: leave the lab as it was
-        assert llm_here("modules", "disable", "security").returncode == 0
-        reinstall = llm("install")
-        assert reinstall.returncode == 0, reinstall.stdout + reinstall.stderr
+        unsecure()
 
 
 def test_from_outside_only_the_gateways_80_and_443_answer(secured):
@@ -390,11 +392,30 @@ def test_tls_ca_install_on_a_group_makes_its_machines_trust_the_chat(secured):
     assert recap_changed(again.stdout) == {"outside": 0}, again.stdout
 
 
+def test_a_certificate_due_for_renewal_is_renewed_once(secured):
+    before = int(handshake("gw")["serialNumber"], 16)
+    # A renewal window longer than the certificate's life: it is due now.
+    renewed = llm("install", "--limit", "gw", "-e", "gateway_cert_renew_days=400")
+    assert renewed.returncode == 0, renewed.stdout[-4000:] + renewed.stderr
+    serial = int(handshake("gw")["serialNumber"], 16)
+    assert serial != before
+    # Renewed, it is not due again: a re-run changes nothing (the whole lab's secured
+    # re-run is the idempotence step's).
+    again = llm("install", "--limit", "gw")
+    assert again.returncode == 0, again.stdout[-4000:] + again.stderr
+    assert recap_changed(again.stdout) == {"gw": 0}, again.stdout[-3000:]
+    assert int(handshake("gw")["serialNumber"], 16) == serial
+    secured["install"] = again
+
+
 def test_secrets_stay_out_of_outputs_and_files(secured, tmp_path):
     secrets = (STACK / "secrets.yml").read_text()
     key = re.search(r"gateway_librechat_api_key: (\S+)", secrets).group(1)
     stats = re.search(r"gateway_stats_password: (\S+)", secrets).group(1)
-    assert key not in secured["install"].stdout + secured["install"].stderr
+    # An install's output (the renewal's re-run, or one of its own when that did not run).
+    install = secured.get("install") or llm("install", "--limit", "gw")
+    assert install.returncode == 0, install.stdout[-4000:] + install.stderr
+    assert key not in install.stdout + install.stderr
     runs = "".join(p.read_text(errors="replace") for p in (STACK / "runs").rglob("*")
                    if p.is_file())  # fmt: skip
     assert key not in runs and stats not in runs
@@ -416,14 +437,6 @@ def test_secrets_stay_out_of_outputs_and_files(secured, tmp_path):
     everything = "".join(texts.values())
     assert key not in everything and stats not in everything
     assert "PRIVATE KEY" not in everything
-
-
-def test_a_certificate_due_for_renewal_is_renewed(secured):
-    before = int(handshake("gw")["serialNumber"], 16)
-    # A renewal window longer than the certificate's life: it is due now.
-    renewed = llm("install", "--limit", "gw", "-e", "gateway_cert_renew_days=400")
-    assert renewed.returncode == 0, renewed.stdout[-4000:] + renewed.stderr
-    assert int(handshake("gw")["serialNumber"], 16) != before
 
 
 def openssl(*argv: str, text: str | None = None) -> subprocess.CompletedProcess:
@@ -476,13 +489,6 @@ def test_rotating_the_ca_reissues_and_the_pcs_trust_the_new_one(secured):
     chain = in_host("chat", "nft", "list", "chain", "inet", "llm_stack", "forward").stdout
     keyless = [line for line in chain.splitlines() if "keyless API from a container" in line]
     assert keyless and "11434" in keyless[0] and "11500" in keyless[0], chain
-
-
-def test_a_rerun_changes_nothing(secured):
-    """Also: the certificate renewed above is not renewed again."""
-    rerun = llm("install")
-    assert rerun.returncode == 0, rerun.stdout[-4000:] + rerun.stderr
-    assert recap_changed(rerun.stdout) == dict.fromkeys(STACK_HOSTS, 0), rerun.stdout[-3000:]
 
 
 @pytest.fixture
@@ -549,16 +555,18 @@ def test_disabling_the_module_converges_and_keeps_the_chat_data(secured):
     """Last in this file: the lab goes back to the core stack the other files expect."""
     disabled = llm_here("modules", "disable", "security")
     assert disabled.returncode == 0, disabled.stdout + disabled.stderr
-    install = llm("install")
-    assert install.returncode == 0, install.stdout + install.stderr
+    # Every host converge.yml secured: the light ones (in the room's inventory) too.
+    install = llm("install", inventory=room_inventory())
+    assert install.returncode == 0, install.stdout[-4000:] + install.stderr
     assert in_host("gw", "systemctl", "is-active", "haproxy").stdout.strip() != "active"
     # The gateway's directory stays, its configuration and record go: `llm start` leaves
     # the package's HAProxy alone (it started it, and failed on the missing haproxy.cfg).
     started = llm("start", "--limit", "gw")
     assert started.returncode == 0, started.stdout + started.stderr
     assert in_host("gw", "systemctl", "is-active", "haproxy").stdout.strip() != "active"
-    assert "llm_stack" not in in_host("gpu-01", "nft", "list", "tables").stdout
-    assert "before the gateway" in conversations_on_chat()
+    for host in ("gpu-01", "gpu-03"):
+        assert "llm_stack" not in in_host(host, "nft", "list", "tables").stdout, host
+    assert "kept through the disable" in conversations_on_chat()
     conn = http.client.HTTPConnection(address("chat"), 3090, timeout=10)
     conn.request("GET", "/health")
     assert conn.getresponse().status == 200  # LibreChat is published directly again
