@@ -71,7 +71,10 @@ class Target:
         wanted = {
             group: m.name for m in enabled if m.optional and not m.default for group in m.groups
         }
-        empty = inventories.empty_groups(self.inventory, wanted)
+        defaults = registry.logic().group_defaults(registry.raw_registry())
+        empty = inventories.empty_groups(self.inventory, [*wanted, *defaults.values()])
+        # A group left empty takes its default's hosts (llm_monitoring: the chat host's).
+        empty = [g for g in empty if g in wanted and (g not in defaults or defaults[g] in empty)]
         if empty:
             group, name = empty[0], wanted[empty[0]]
             raise LlmError(

@@ -146,16 +146,23 @@ def _refuse_bad_settings(stack: StackDir, config: dict[str, Any]) -> None:
         )
 
 
-def _stack_vars_inventory(stack: StackDir, config: dict[str, Any]) -> Path:
-    """The stack's config.yml as an inventory source of `all` group vars.
+def _stack_vars_inventory(stack: StackDir, config: dict[str, Any], user_inventory: Path) -> Path:
+    """The stack's config.yml as an inventory source of `all` group vars, and the groups
+    that follow from the registry: llm_stack, the parent of every stack host, and a module's
+    group the user's inventory leaves empty as a parent of its default (llm_monitoring of
+    llm_chat), so no user edits an inventory for them.
 
     Listed before the user's inventory, so the user's host and group vars win.
     """
     import yaml
 
+    logic, modules = registry.logic(), registry.raw_registry()
+    defaults = logic.group_defaults(modules)
+    empty = inventory.empty_groups(user_inventory, defaults) if defaults else []
+    source = {"all": {"vars": config, "children": logic.inventory_groups(modules, empty)}}
     path = stack.runs / "inventory" / "stack_config.yml"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump({"all": {"vars": config}}), encoding="utf-8")
+    path.write_text(yaml.safe_dump(source), encoding="utf-8")
     return path
 
 
@@ -225,7 +232,7 @@ def run(stack: StackDir, job: PlaybookRun, display: Any) -> int:
 
     if job.change or job.playbook == "install":
         pending.load(stack.runs)  # a damaged record is refused before, not after, the run
-    inventories = [str(_stack_vars_inventory(stack, config)), str(job.inventory)]
+    inventories = [str(_stack_vars_inventory(stack, config, job.inventory)), str(job.inventory)]
     forks = _forks(stack, job, config)
 
     # A secret given with -e (ansible_become_password=...) would be written into the

@@ -61,6 +61,15 @@ def validate_registry(registry):
                 raise RegistryError("module %s: runs_on.%s must be a list of groups" % (name, role))
         for role in module.get("stages", {}):
             role_stage(module, role)
+        defaults = module.get("group_defaults", {})
+        if not isinstance(defaults, dict) or not _names(list(defaults.values())):
+            raise RegistryError("module %s: group_defaults must map groups to groups" % name)
+        strangers = sorted(set(defaults) - set(module.get("groups", [])))
+        if strangers:
+            raise RegistryError(
+                "module %s: group_defaults names %s, not one of its groups"
+                % (name, ", ".join(strangers))
+            )
         for needed in module.get("requires", []):
             if needed not in registry or needed == name:
                 raise RegistryError(
@@ -185,6 +194,26 @@ def host_roles(registry, modules, group_names):
 def stack_groups(registry):
     """Every group a module deploys on, in registry order: their hosts are the stack's."""
     return list(dict.fromkeys(g for m in registry.values() for g in m.get("groups") or []))
+
+
+def group_defaults(registry):
+    """{group: the group whose hosts it takes when the inventory leaves it empty}, from the
+    modules' `group_defaults` (monitoring's llm_monitoring: the chat host)."""
+    out = {}
+    for module in registry.values():
+        out.update(module.get("group_defaults") or {})
+    return out
+
+
+def inventory_groups(registry, empty):
+    """What the inventory `llm` generates beside the user's defines (cli/runner.py): the
+    parent group of every stack host (llm_stack), and each defaulted group among `empty`
+    (groups without a host in the user's inventory) as a parent of its default."""
+    groups = {EVERY_STACK_HOST: {"children": dict((g, {}) for g in stack_groups(registry))}}
+    for group, default in group_defaults(registry).items():
+        if group in empty:
+            groups[group] = {"children": {default: {}}}
+    return groups
 
 
 def role_hosts(registry, role, groups):

@@ -430,3 +430,44 @@ def test_install_refuses_an_enabled_module_whose_group_lost_its_hosts(stack, tmp
     rotated = run("tls", "ca", "--rotate", "--yes", "-i", str(lab), "--dir", str(stack))
     assert rotated.exit_code == 2 and "module security is enabled" in rotated.output
     assert (tls / "ca.crt").exists() and not list(tls.glob("retired-ca-*"))
+
+
+def test_a_group_left_empty_takes_its_defaults_hosts_and_llm_stack_has_every_host(tmp_path):
+    """Issue 19: the group a module deploys on by default (monitoring: the chat host) and
+    the parent group of every stack host are defined in the inventory `llm` generates beside
+    the user's, so no user edits an inventory for them; a group the user fills is theirs."""
+    from ansible.inventory.manager import InventoryManager
+    from ansible.parsing.dataloader import DataLoader
+
+    from cli import runner
+    from cli.stack import StackDir
+
+    real = registry.raw_registry()
+    assert logic.group_defaults(real) == {"llm_monitoring": "llm_chat"}
+    wrong = (({"llm_nope": "llm_chat"}, "not one of its groups"),
+             ({"llm_monitoring": "bad group!"}, "must map groups to groups"))  # fmt: skip
+    for bad, message in wrong:
+        broken = {**real, "monitoring": {**real["monitoring"], "group_defaults": bad}}
+        with pytest.raises(logic.RegistryError, match=message):
+            logic.validate_registry(broken)
+
+    stack = StackDir(tmp_path / "stack")
+    stack.runs.mkdir(parents=True)
+
+    def members(inventory_text: str) -> dict[str, list[str]]:
+        user = tmp_path / "lab.ini"
+        user.write_text(inventory_text)
+        source = runner._stack_vars_inventory(stack, {"ollama_models": ["x"]}, user)
+        manager = InventoryManager(DataLoader(), sources=[str(source), str(user)])
+        return {
+            name: sorted(h.name for h in group.get_hosts())
+            for name, group in manager.groups.items()
+        }
+
+    lab = "[llm_ollama]\ngpu-01\ngpu-02\n[llm_chat]\nchat\n[llm_gateway]\ngw\n[pcs]\npc-01\n"
+    found = members(lab)
+    assert found["llm_monitoring"] == ["chat"]
+    assert found["llm_stack"] == ["chat", "gpu-01", "gpu-02", "gw"]  # not the PCs
+    named = members(lab + "[llm_monitoring]\nmon\n")
+    assert named["llm_monitoring"] == ["mon"]  # the user's choice, not the chat host too
+    assert "mon" in named["llm_stack"]
