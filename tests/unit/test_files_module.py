@@ -57,3 +57,25 @@ def test_a_missing_directory_is_named(collections_dir, tmp_path):
         collections_dir, "files", files=[entry(tmp_path / "none" / "f", "x\n")]
     )
     assert rc != 0 and "its directory does not exist" in result["msg"], result
+
+
+def test_directories_and_files_in_one_run_and_check_mode_plans_both(collections_dir, tmp_path):
+    """A concern's directories and files in one round trip (issue 19): the directories first
+    (the stack's marker in each it makes), then the files in them; in check mode a file in
+    a directory still to be made is reported, nothing is made."""
+    home = tmp_path / "app"
+    dirs = [{"path": str(home), "mode": "0750", **OWNER}, {"path": str(home / "logs")}]
+    files = [entry(home / ".env", "K=v\n", mode="0600")]
+    rc, planned = run_collection_module(
+        collections_dir, "files", check="1", directories=dirs, files=files
+    )
+    assert rc == 0 and planned["changed"] is True, planned
+    assert planned["directories"] == [str(home), str(home / "logs")]
+    assert planned["written"] == [str(home / ".env")] and not home.exists()
+    rc, first = run_collection_module(collections_dir, "files", directories=dirs, files=files)
+    assert rc == 0 and first["directories"] == [str(home), str(home / "logs")], first
+    assert (home / ".env").read_text() == "K=v\n" and (home / ".local-llm-stack").is_file()
+    assert oct(home.stat().st_mode & 0o777) == "0o750"
+    rc, again = run_collection_module(collections_dir, "files", directories=dirs, files=files)
+    assert rc == 0 and again["changed"] is False, again
+    assert again["directories"] == [] and again["written"] == []

@@ -66,3 +66,32 @@ def test_one_run_gives_the_disk_the_ports_the_gpus_and_the_memory(collections_di
     assert [p["port"] for p in result["ports"]] == [80, 3000, 11434]
     assert result["ansible_facts"]["memtotal_mb"] == 24000
     assert result["ansible_facts"]["llm_gpu"]["vendor"] == "none"
+
+
+def test_the_probe_reads_the_cpu_flags_and_the_packages_in_the_same_run(
+    collections_dir, proc, tmp_path
+):
+    """What the install's later plays and MongoDB's CPU check would each have asked for in a
+    round trip of their own (issue 19)."""
+    (proc / "cpuinfo").write_text(
+        "processor\t: 0\nflags\t\t: fpu sse2 avx avx2\n\nprocessor\t: 1\nflags\t\t: fpu\n"
+    )
+    status = tmp_path / "status"
+    status.write_text("Package: docker.io\nStatus: install ok installed\nVersion: 26.1.5\n")
+    sysfs = tmp_path / "sys"
+    (sysfs / "bus" / "pci" / "devices").mkdir(parents=True)
+    rc, result = run_collection_module(
+        collections_dir, "host_probe", data_path=str(tmp_path), sysfs_root=str(sysfs),
+        proc_root=str(proc), dpkg_status=str(status),
+    )  # fmt: skip
+    assert rc == 0, result
+    facts = result["ansible_facts"]
+    assert facts["llm_cpu_flags"] == ["fpu", "sse2", "avx", "avx2"]  # the first CPU's
+    assert facts["packages"]["docker.io"][0]["version"] == "26.1.5"
+    assert isinstance(facts["llm_python_apt"], bool)
+    # No dpkg (a RHEL host): no packages, so the later plays ask the package manager.
+    rc, result = run_collection_module(
+        collections_dir, "host_probe", data_path=str(tmp_path), sysfs_root=str(sysfs),
+        proc_root=str(proc), dpkg_status=str(tmp_path / "none"),
+    )  # fmt: skip
+    assert rc == 0 and "packages" not in result["ansible_facts"], result

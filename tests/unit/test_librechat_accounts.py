@@ -5,6 +5,7 @@ Node's readline does)."""
 
 from __future__ import annotations
 
+import json
 import sys
 import textwrap
 
@@ -128,3 +129,24 @@ def test_script_argv_passes_arguments_after_the_double_dash():
         "docker", "exec", "-i", "llm-librechat", "npm", "run", "-s", "delete-user",
         "--", "a@b.example",
     ]  # fmt: skip
+
+
+def test_a_settled_record_asks_nothing_and_a_failed_sync_writes_none(collections_dir, tmp_path):
+    """The install's administrator: its record spares a re-run the question to LibreChat in
+    the same module run (not even whether it runs); a sync that could not ask writes no
+    record, so the next install asks again."""
+    from tests.conftest import run_collection_module
+
+    record = tmp_path / "admin-account"
+    admin = [{"username": "admin", "email": "admin@lab.test", "name": "Administrator",
+              "role": "teacher", "password": "x" * 20}]  # fmt: skip
+    args = {"container": "llm-no-such-container", "action": "sync", "only_if_empty": True,
+            "record": str(record), "accounts": admin}  # fmt: skip
+    rc, result = run_collection_module(collections_dir, "librechat_accounts", **args)
+    assert rc != 0 and "is not running here" in result["msg"], result
+    assert not record.exists()
+    record.write_text("admin@lab.test\n")
+    rc, result = run_collection_module(collections_dir, "librechat_accounts", **args)
+    assert rc == 0 and result["changed"] is False, result
+    assert result["llm_report"] == {"created": [], "recorded": str(record)}
+    assert "x" * 20 not in json.dumps(result)
