@@ -12,15 +12,19 @@ same plugin as community.docker.docker), which Mitogen knows how to take over; w
 with openssh-server from Debian's packages, the image benchmarks/controller_scale.py
 builds), with the CLI's SSH settings (pipelining, ControlPersist).
 
+With --team, the team lab with the security module on instead (one chat host, two
+Ollama hosts, a gateway host): its first install and no-op re-run, checked the same way.
+
 With --baseline DIR (a checkout of another version, e.g. made with
 `git worktree add /tmp/base <rev>`), that version's first install and no-op re-run
-are timed too, on an all-in-one host of their own in the same run, before this
-checkout's: before and after side by side on the same machine state.
+are timed too, on hosts of their own in the same run, before this checkout's: before
+and after side by side on the same machine state.
 
 Needs what scripts/test sets up: Docker, the llm-test-debian13 image and the lab
 registry with the stand-ins (`scripts/build-test-images`). Run:
     .venv/bin/python benchmarks/install_lab.py [--baseline DIR]        # Docker connection
     .venv/bin/python benchmarks/install_lab.py --ssh [--baseline DIR]  # all-in-one over SSH
+    .venv/bin/python benchmarks/install_lab.py --team [--baseline DIR] # team lab, security on
 """
 
 from __future__ import annotations
@@ -173,6 +177,7 @@ def lab(
     mitogen: bool = False,
     ssh: bool = False,
     checkout: Path = REPO,
+    modules: tuple[str, ...] = (),
 ) -> tuple[float, float, float | None]:
     hosts = sorted({h for members in groups.values() for h in members})
     key = work / "id_ed25519" if ssh else None
@@ -193,6 +198,8 @@ def lab(
                 wait_for_ssh(address, key)
         stack = work / name
         sh(*LLM, "init", "--dir", str(stack), cwd=checkout)
+        for module in modules:
+            sh(*LLM, "modules", "enable", module, "--dir", str(stack), cwd=checkout)
         inv = stack / "lab.ini"
         inv.write_text(inventory(groups, addresses, key))
         first = timed_install(stack, inv, checkout=checkout)
@@ -226,21 +233,30 @@ def report(lab_name: str, first: float, second: float, mitogen: float) -> None:
 
 
 def baseline_arg() -> Path | None:
-    args = [a for a in sys.argv[1:] if a != "--ssh"]
+    args = [a for a in sys.argv[1:] if a not in ("--ssh", "--team")]
     if not args:
         return None
     if args[0] == "--baseline" and len(args) == 2 and Path(args[1]).is_dir():
         return Path(args[1]).resolve()
-    sys.exit("usage: install_lab.py [--ssh] [--baseline CHECKOUT]")
+    sys.exit("usage: install_lab.py [--ssh | --team] [--baseline CHECKOUT]")
 
 
-def baseline_lab(label: str, host: str, work: Path, ssh: bool) -> None:
-    """The baseline's all-in-one first install and no-op, printed like this checkout's."""
+def baseline_lab(
+    label: str,
+    host: str,
+    work: Path,
+    ssh: bool,
+    groups: dict[str, list[str]] | None = None,
+    modules: tuple[str, ...] = (),
+) -> None:
+    """The baseline's first install and no-op (all-in-one on host unless groups are
+    given), printed like this checkout's."""
     checkout = baseline_arg()
     if checkout is None:
         return
-    first, second, _ = lab(f"baseline-{host}", {"llm_ollama": [host], "llm_chat": [host]}, work,
-                           ssh=ssh, checkout=checkout)  # fmt: skip
+    groups = groups or {"llm_ollama": [host], "llm_chat": [host]}
+    first, second, _ = lab(f"baseline-{host}", groups, work, ssh=ssh, checkout=checkout,
+                           modules=modules)  # fmt: skip
     print(f"{label}, baseline {checkout.name}")
     print(f"{label}  first install  {first:7.1f} s")
     print(f"{label}  second (no-op) {second:7.1f} s   changed=0 on every host")
@@ -252,6 +268,8 @@ def main() -> None:
     baseline_arg()  # a wrong argument stops before any host starts
     if "--ssh" in sys.argv[1:]:
         return main_ssh()
+    if "--team" in sys.argv[1:]:
+        return main_team()
     with tempfile.TemporaryDirectory(prefix="llm-bench-") as tmp:
         work = Path(tmp)
         baseline_lab("all-in-one", "bench-aio", work, ssh=False)
@@ -286,6 +304,24 @@ def main_ssh() -> None:
         )
         assert mitogen is not None
         report("all-in-one over SSH", first, second, mitogen)
+
+
+def team_groups(prefix: str) -> dict[str, list[str]]:
+    return {"llm_chat": [f"{prefix}-chat"], "llm_ollama": [f"{prefix}-gpu1", f"{prefix}-gpu2"],
+            "llm_gateway": [f"{prefix}-gw"]}  # fmt: skip
+
+
+def main_team() -> None:
+    """The team lab with the security module on: first install and no-op re-run."""
+    label = "team lab, security on"
+    with tempfile.TemporaryDirectory(prefix="llm-bench-") as tmp:
+        work = Path(tmp)
+        baseline_lab(label, "base", work, ssh=False, groups=team_groups("base"),
+                     modules=("security",))  # fmt: skip
+        first, second, _ = lab("team", team_groups("team"), work, modules=("security",))
+        print(f"{label}  first install  {first:7.1f} s   (chat, 2 Ollama hosts, gateway)")
+        print(f"{label}  second (no-op) {second:7.1f} s   changed=0 on every host")
+        print(f"{label}  second/first   {second / first:7.2f}")
 
 
 if __name__ == "__main__":
