@@ -35,6 +35,11 @@ def root() -> Path:
     )
 
 
+def roles() -> Path:
+    """The collection's roles directory."""
+    return root() / "roles"
+
+
 def playbook(name: str) -> Path:
     path = root() / "playbooks" / f"{name}.yml"
     if not path.is_file():

@@ -53,7 +53,7 @@ def options() -> dict[str, Option]:
     wide = dict(_rules().STACK_WIDE)
     wide["llm_modules"] = {**wide["llm_modules"], "choices": registry.optional_modules()}
     found = {name: Option(name, spec, "stack") for name, spec in wide.items()}
-    for path in sorted((collection.root() / "roles").glob("*/meta/argument_specs.yml")):
+    for path in sorted(collection.roles().glob("*/meta/argument_specs.yml")):
         role = path.parent.parent.name
         specs = (yaml.safe_load(path.read_text()) or {}).get("argument_specs") or {}
         for name, spec in ((specs.get("main") or {}).get("options") or {}).items():

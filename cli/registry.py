@@ -43,7 +43,7 @@ class Module:
 
 
 def _roles_dir() -> Path:
-    return collection.root() / "roles"
+    return collection.roles()
 
 
 @lru_cache(maxsize=1)

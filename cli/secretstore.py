@@ -127,7 +127,7 @@ def specs() -> tuple[SecretSpec, ...]:
     done: set[str] = set()  # a role in two modules declares its secrets once
     for module in registry.raw_registry().values():
         for role in module.get("roles", []):
-            path = collection.root() / "roles" / role / "meta" / "secret_specs.yml"
+            path = collection.roles() / role / "meta" / "secret_specs.yml"
             if role in done or not path.is_file():
                 continue
             done.add(role)

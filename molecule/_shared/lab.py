@@ -8,6 +8,8 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
@@ -70,3 +72,21 @@ def login(host: str, email: str, password: str, port: int = 3080) -> int:
                   "Content-Type: application/json", "-d", body,
                   f"http://127.0.0.1:{port}/api/auth/login", check=True).stdout  # fmt: skip
     return int(out)
+
+
+@contextmanager
+def roster_imported(tmp_dir: Path, roster_text: str, remove: Callable[[], list[str]]):
+    """`llm users import` of a roster (with a handout) for a test module: (roster, handout,
+    result); afterwards the accounts record goes and the accounts `remove()` names are
+    removed, so the lab is left as found."""
+    roster = tmp_dir / "class.csv"
+    roster.write_text(roster_text, encoding="utf-8")
+    handout = tmp_dir / "handout.txt"
+    result = llm("users", "import", str(roster), "--handout", str(handout))
+    try:
+        yield roster, handout, result
+    finally:
+        (STACK / "accounts.yml").unlink(missing_ok=True)
+        names = remove()
+        if names:
+            llm("users", "remove", *names, "--yes")

@@ -14,7 +14,7 @@ import json
 import stat
 
 import pytest
-from lab import STACK, address, llm, login, sh
+from lab import STACK, address, llm, login, roster_imported, sh
 
 PCS = ("pc-01", "pc-02")
 MODELS = "/opt/llm-stack/ollama/models"
@@ -46,15 +46,10 @@ def test_pc02_copied_the_models_from_pc01_not_from_upstream():
 
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory):
-    roster = tmp_path_factory.mktemp("class") / "class.csv"
-    roster.write_text(ROSTER, encoding="utf-8")
-    handout = roster.parent / "handout.txt"
-    result = llm("users", "import", str(roster), "--handout", str(handout))
-    try:
-        yield roster, handout, result
-    finally:
-        (STACK / "accounts.yml").unlink(missing_ok=True)
-        llm("users", "remove", "tess", "ana", "bo", "--yes")
+    with roster_imported(
+        tmp_path_factory.mktemp("class"), ROSTER, lambda: ["tess", "ana", "bo"]
+    ) as done:
+        yield done
 
 
 def test_one_roster_makes_every_account_on_every_pc(imported):

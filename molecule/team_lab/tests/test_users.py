@@ -14,7 +14,7 @@ import tarfile
 
 import lab
 import pytest
-from lab import STACK, llm
+from lab import STACK, llm, roster_imported
 
 ROSTER = (
     "\ufeffemail,name,username,password,tokens,role\r\n"
@@ -76,17 +76,8 @@ def artifacts_text() -> str:
 
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory):
-    roster = tmp_path_factory.mktemp("class") / "class.csv"
-    roster.write_text(ROSTER, encoding="utf-8")
-    handout = roster.parent / "handout.txt"
-    result = llm("users", "import", str(roster), "--handout", str(handout))
-    try:
-        yield roster, handout, result
-    finally:
-        (STACK / "accounts.yml").unlink(missing_ok=True)
-        names = list(listed())
-        if names:
-            llm("users", "remove", *names, "--yes")
+    with roster_imported(tmp_path_factory.mktemp("class"), ROSTER, lambda: list(listed())) as done:
+        yield done
 
 
 def test_import_makes_the_class_teacher_first_with_a_private_handout(imported):
