@@ -90,6 +90,13 @@ def any_group_hosts(path: Path, limit: str | None, group: str) -> list[str]:
     return sorted(members)
 
 
+def members(path: Path) -> dict[str, list[str]]:
+    """Group -> its hosts, in the inventory's order, read as Ansible reads it, without the
+    stack's checks (an inventory of classroom PCs only is fine here)."""
+    manager = _load(path)
+    return {name: [h.name for h in group.get_hosts()] for name, group in manager.groups.items()}
+
+
 def _load(path: Path) -> Any:
     """Ansible's own view of the inventory, or one line saying why it cannot be read."""
     # Fail on an inventory Ansible cannot parse instead of treating it as a host list.

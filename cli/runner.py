@@ -146,23 +146,28 @@ def _refuse_bad_settings(stack: StackDir, config: dict[str, Any]) -> None:
         )
 
 
-def _stack_vars_inventory(stack: StackDir, config: dict[str, Any], user_inventory: Path) -> Path:
+def _stack_vars_inventory(
+    stack: StackDir, config: dict[str, Any], user_inventory: Path, chosen: Any = None
+) -> Path:
     """The stack's config.yml as an inventory source of `all` group vars, and the groups
-    that follow from the registry: llm_stack, the parent of every stack host, and a module's
-    group the user's inventory leaves empty as a parent of its default (llm_monitoring of
-    llm_chat), so no user edits an inventory for them.
+    that follow from the registry: llm_stack, every stack host, and a module's
+    group the user's inventory leaves empty, with its default's hosts (llm_monitoring: the
+    chat hosts) while the module is enabled (chosen: llm_modules as the run sees it), so
+    no user edits an inventory for them.
 
     Listed before the user's inventory, so the user's host and group vars win.
     """
     import yaml
 
-    logic, modules = registry.logic(), registry.raw_registry()
-    defaults = logic.group_defaults(modules)
-    empty = inventory.empty_groups(user_inventory, defaults) if defaults else []
-    source = {"all": {"vars": config, "children": logic.inventory_groups(modules, empty)}}
+    groups = inventory.members(user_inventory)
+    # The modules this run deploys (-e llm_modules wins over config.yml's, as in the run).
+    enabled = registry.enabled(chosen, requires=False)
+    found = registry.logic().inventory_groups(registry.raw_registry(), enabled, groups)
+    source = {"all": {"vars": config, "children": found}}
     path = stack.runs / "inventory" / "stack_config.yml"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(source), encoding="utf-8")
+    # In this order: the host order of the groups is the user's.
+    path.write_text(yaml.safe_dump(source, sort_keys=False), encoding="utf-8")
     return path
 
 
@@ -232,7 +237,10 @@ def run(stack: StackDir, job: PlaybookRun, display: Any) -> int:
 
     if job.change or job.playbook == "install":
         pending.load(stack.runs)  # a damaged record is refused before, not after, the run
-    inventories = [str(_stack_vars_inventory(stack, config, job.inventory)), str(job.inventory)]
+    inventories = [
+        str(_stack_vars_inventory(stack, config, job.inventory, settings.get("llm_modules"))),
+        str(job.inventory),
+    ]
     forks = _forks(stack, job, config)
 
     # A secret given with -e (ansible_become_password=...) would be written into the

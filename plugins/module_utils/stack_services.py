@@ -205,15 +205,25 @@ def group_defaults(registry):
     return out
 
 
-def inventory_groups(registry, empty):
-    """What the inventory `llm` generates beside the user's defines (cli/runner.py): the
-    parent group of every stack host (llm_stack), and each defaulted group among `empty`
-    (groups without a host in the user's inventory) as a parent of its default."""
-    groups = {EVERY_STACK_HOST: {"children": dict((g, {}) for g in stack_groups(registry))}}
-    for group, default in group_defaults(registry).items():
-        if group in empty:
-            groups[group] = {"children": {default: {}}}
-    return groups
+def inventory_groups(registry, modules, groups):
+    """What the inventory `llm` generates beside the user's defines (cli/runner.py), from
+    the user's inventory (`groups`: name -> hosts, in its order): llm_stack, every stack
+    host (in the order of the stack-wide plays' pattern), and each defaulted group of these
+    (enabled) modules that the inventory leaves empty, with its default's hosts. Flat host
+    lists, not children, so no group gets deeper and the precedence of the user's group
+    variables stays as it was."""
+
+    def listed(names):
+        return dict((h, None) for g in names for h in groups.get(g) or [])
+
+    out = {EVERY_STACK_HOST: {"hosts": listed(stack_groups(registry))}}
+    for name, module in registry.items():
+        if name not in modules:
+            continue
+        for group, default in (module.get("group_defaults") or {}).items():
+            if not groups.get(group) and groups.get(default):
+                out[group] = {"hosts": listed([default])}
+    return out
 
 
 def role_hosts(registry, role, groups):

@@ -22,8 +22,9 @@ description:
     and listing every listening port even when the owning process is invisible (another
     user's, or another PID namespace's), where M(community.general.listen_ports_facts)
     drops the port. The owning process is named when /proc lets us see it (as root, always).
-  - On Debian and Ubuntu also the installed packages (C(ansible_facts.packages), as
-    M(local_llm.stack.dpkg_packages) reads them), and the CPU's flags
+  - On Debian and Ubuntu (C(/etc/debian_version)) also the installed packages
+    (C(ansible_facts.packages), as M(local_llm.stack.dpkg_packages) reads them), and the
+    CPU's flags
     (C(ansible_facts.llm_cpu_flags), from C(cpuinfo)), so the install's later plays and
     the roles' checks need no round trip of their own for them.
   - Changes nothing.
@@ -213,8 +214,9 @@ def main():
     flags = cpu_flags(params["proc_root"])
     if flags is not None:
         facts["llm_cpu_flags"] = flags
-    # Unreadable: the install's later plays read them again, and say why they cannot.
-    if os.path.exists(params["dpkg_status"]):
+    # Debian and Ubuntu only: dpkg on another system (EPEL's, a leftover) is not its
+    # package manager. Unreadable: the later plays read them again, and say why not.
+    if os.path.exists("/etc/debian_version") and os.path.exists(params["dpkg_status"]):
         with contextlib.suppress(IOError, OSError):
             facts.update(dpkg.facts(params["dpkg_status"]))
     module.exit_json(

@@ -438,6 +438,7 @@ def test_a_group_left_empty_takes_its_defaults_hosts_and_llm_stack_has_every_hos
     the user's, so no user edits an inventory for them; a group the user fills is theirs."""
     from ansible.inventory.manager import InventoryManager
     from ansible.parsing.dataloader import DataLoader
+    from ansible.vars.manager import VariableManager
 
     from cli import runner
     from cli.stack import StackDir
@@ -454,20 +455,39 @@ def test_a_group_left_empty_takes_its_defaults_hosts_and_llm_stack_has_every_hos
     stack = StackDir(tmp_path / "stack")
     stack.runs.mkdir(parents=True)
 
-    def members(inventory_text: str) -> dict[str, list[str]]:
+    def seen(inventory_text: str, chosen: list[str] | None) -> tuple[dict, dict]:
         user = tmp_path / "lab.ini"
         user.write_text(inventory_text)
-        source = runner._stack_vars_inventory(stack, {"ollama_models": ["x"]}, user)
+        source = runner._stack_vars_inventory(stack, {"ollama_models": ["x"]}, user, chosen)
         manager = InventoryManager(DataLoader(), sources=[str(source), str(user)])
-        return {
-            name: sorted(h.name for h in group.get_hosts())
-            for name, group in manager.groups.items()
+        groups = {
+            name: [h.name for h in group.get_hosts()] for name, group in manager.groups.items()
         }
+        values = {
+            h.name: VariableManager(DataLoader(), manager).get_vars(host=h).get("where")
+            for h in manager.get_hosts()
+        }
+        return groups, values
 
-    lab = "[llm_ollama]\ngpu-01\ngpu-02\n[llm_chat]\nchat\n[llm_gateway]\ngw\n[pcs]\npc-01\n"
-    found = members(lab)
-    assert found["llm_monitoring"] == ["chat"]
-    assert found["llm_stack"] == ["chat", "gpu-01", "gpu-02", "gw"]  # not the PCs
-    named = members(lab + "[llm_monitoring]\nmon\n")
-    assert named["llm_monitoring"] == ["mon"]  # the user's choice, not the chat host too
-    assert "mon" in named["llm_stack"]
+    monitoring = ["monitoring"]
+    # Group variables that overlap: the user's precedence (depth, then name) is unchanged.
+    lab = (
+        "[llm_ollama]\ngpu-02\ngpu-01\n[llm_chat]\nchat\ngpu-01\n[llm_gateway]\ngw\n[pcs]\npc-01\n"
+        "[llm_ollama:vars]\nwhere=ollama\n[llm_chat:vars]\nwhere=chat\n"
+    )
+    with pytest.MonkeyPatch.context() as patch:  # monitoring is planned: enable it by hand
+        patch.setattr(registry, "enabled", lambda chosen, requires=True: chosen or ["core"])
+        found, where = seen(lab, monitoring)
+        assert found["llm_monitoring"] == ["chat", "gpu-01"]
+        # Not the PCs; the user's order kept (gpu-02 first: the hub).
+        assert found["llm_stack"] == ["gpu-02", "gpu-01", "chat", "gw"]
+        assert found["llm_ollama"] == ["gpu-02", "gpu-01"]
+        assert where["gpu-01"] == "ollama" and where["chat"] == "chat"  # as without llm
+        named, _ = seen(lab + "[llm_monitoring]\nmon\n", monitoring)
+        assert named["llm_monitoring"] == ["mon"]  # the user's choice, not the chat host too
+        assert "mon" in named["llm_stack"]
+        off, _ = seen(lab, ["core"])  # monitoring off: its group is not made
+        assert not off.get("llm_monitoring")
+        # An inventory of classroom PCs only (llm tls ca --install-on) is read, not refused.
+        pcs, _ = seen("[pcs]\npc-01\n", monitoring)
+        assert pcs["llm_stack"] == [] and pcs["pcs"] == ["pc-01"]

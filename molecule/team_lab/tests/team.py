@@ -68,12 +68,15 @@ def security_enabled() -> bool:
     return "security" in (config.get("llm_modules") or [])
 
 
-def unsecure() -> None:
+def unsecure(force: bool = False) -> None:
     """The core stack, as every test file but test_security.py expects it: the module
-    disabled and installed away on every host converge.yml gave it, the light ones too."""
-    if not security_enabled():
+    disabled and installed away on every host converge.yml gave it, the light ones too
+    (force: installed again even where config.yml says it is off, after a disabling install
+    that may have failed part-way)."""
+    if security_enabled():
+        disabled = llm("modules", "disable", "security", inventory=None)
+        assert disabled.returncode == 0, disabled.stdout + disabled.stderr
+    elif not force:
         return
-    disabled = llm("modules", "disable", "security", inventory=None)
-    assert disabled.returncode == 0, disabled.stdout + disabled.stderr
     install = llm("install", inventory=room_inventory())
     assert install.returncode == 0, install.stdout[-4000:] + install.stderr
