@@ -70,8 +70,8 @@ def security_enabled() -> bool:
 
 def unsecure(force: bool = False) -> None:
     """The core stack, as every test file but test_security.py expects it: the module
-    disabled and installed away on every host converge.yml gave it (the lab's, then the
-    light ones)
+    disabled and installed away on every host converge.yml gave it (the lab's; the light
+    hosts never had it)
     (force: installed again even where config.yml says it is off, after a disabling install
     that may have failed part-way)."""
     if security_enabled():
@@ -79,9 +79,7 @@ def unsecure(force: bool = False) -> None:
         assert disabled.returncode == 0, disabled.stdout + disabled.stderr
     elif not force:
         return
-    # The lab's own hosts as every other file's `llm` sees them (LibreChat offers gpu-01 and
-    # gpu-02 again, not the light hosts converge.yml added), then the light ones alone.
+    # The lab's hosts as every other file's `llm` sees them: LibreChat offers gpu-01 and
+    # gpu-02 again, not the light hosts converge.yml added (which it left unsecured).
     install = llm("install")
     assert install.returncode == 0, install.stdout[-4000:] + install.stderr
-    light = llm("install", "--limit", ",".join(LIGHT), inventory=room_inventory())
-    assert light.returncode == 0, light.stdout[-4000:] + light.stderr
