@@ -94,7 +94,11 @@ def members(path: Path) -> dict[str, list[str]]:
     """Group -> its hosts, in the inventory's order, read as Ansible reads it, without the
     stack's checks (an inventory of classroom PCs only is fine here)."""
     manager = _load(path)
-    return {name: [h.name for h in group.get_hosts()] for name, group in manager.groups.items()}
+    # Plain str: Ansible's names are tagged str subclasses that YAML cannot write.
+    return {
+        str(name): [str(h.name) for h in group.get_hosts()]
+        for name, group in manager.groups.items()
+    }
 
 
 def _load(path: Path) -> Any:

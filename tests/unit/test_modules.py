@@ -491,3 +491,11 @@ def test_a_group_left_empty_takes_its_defaults_hosts_and_llm_stack_has_every_hos
         # An inventory of classroom PCs only (llm tls ca --install-on) is read, not refused.
         pcs, _ = seen("[pcs]\npc-01\n", monitoring)
         assert pcs["llm_stack"] == [] and pcs["pcs"] == ["pc-01"]
+    # A YAML inventory (Molecule's, or a user's): its names are Ansible's tagged strings.
+    user = tmp_path / "lab.yml"
+    user.write_text("all:\n  children:\n    llm_ollama:\n      hosts:\n        pc-01:\n"
+                    "    llm_chat:\n      hosts:\n        pc-01:\n")  # fmt: skip
+    source = runner._stack_vars_inventory(stack, {}, user, ["core"])
+    assert yaml.safe_load(source.read_text())["all"]["children"]["llm_stack"] == {
+        "hosts": {"pc-01": None}
+    }
