@@ -27,6 +27,8 @@ description:
     CPU's flags
     (C(ansible_facts.llm_cpu_flags), from C(cpuinfo)), so the install's later plays and
     the roles' checks need no round trip of their own for them.
+  - The state of the systemd units named in O(units) (C(ansible_facts.llm_units)), with one
+    C(systemctl show) for all of them.
   - Changes nothing.
 options:
   data_path:
@@ -52,6 +54,13 @@ options:
     description: dpkg's status file (none on a host without dpkg, and then no C(packages)).
     type: path
     default: /var/lib/dpkg/status
+  units:
+    description: systemd units whose state the install's later plays need (for example
+      Docker's, which the container runtime role starts only where it is not running and
+      enabled). Nothing is read where C(systemctl) is missing.
+    type: list
+    elements: str
+    default: []
 author:
   - local-llm-stack developers
 """
@@ -79,7 +88,9 @@ ansible_facts:
   description: C(llm_gpu), as M(local_llm.stack.gpu_facts) sets it, C(memtotal_mb) as
     Ansible's hardware facts give it, C(llm_cpu_flags) (where cpuinfo is readable), and
     C(packages) and C(llm_python_apt) (where dpkg's status file is), as
-    M(local_llm.stack.dpkg_packages) sets them.
+    M(local_llm.stack.dpkg_packages) sets them, and C(llm_units) (unit -> C(active), its
+    ActiveState, and C(enabled), its UnitFileState, empty for a unit systemd does not know),
+    where O(units) names any and systemd answered.
   type: dict
   returned: always
 """
@@ -192,6 +203,34 @@ def cpu_flags(proc_root):
     return []
 
 
+def unit_states(module, units):
+    """unit -> {active, enabled} from one `systemctl show`; None where systemd cannot say."""
+    systemctl = module.get_bin_path("systemctl")
+    if not units or not systemctl:
+        return None
+    rc, out, _ = module.run_command(
+        [systemctl, "show", "--property=Id,ActiveState,UnitFileState", "--", *units]
+    )
+    if rc != 0:
+        return None
+    # One block per unit, in the order asked, each ending with a blank line.
+    blocks = [
+        dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
+        for block in out.strip().split("\n\n")
+    ]
+    if len(blocks) != len(units):
+        return None
+    return dict(
+        (
+            unit,
+            dict(
+                active=blocks[i].get("ActiveState", ""), enabled=blocks[i].get("UnitFileState", "")
+            ),
+        )
+        for i, unit in enumerate(units)
+    )
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -200,6 +239,7 @@ def main():
             gpu_vendor=dict(type="str", default="auto", choices=list(VENDOR_CHOICES)),
             proc_root=dict(type="path", default="/proc"),
             dpkg_status=dict(type="path", default=dpkg.STATUS_FILE),
+            units=dict(type="list", elements="str", default=[]),
         ),
         supports_check_mode=True,
     )
@@ -219,6 +259,9 @@ def main():
     if os.path.exists("/etc/debian_version") and os.path.exists(params["dpkg_status"]):
         with contextlib.suppress(IOError, OSError):
             facts.update(dpkg.facts(params["dpkg_status"]))
+    units = unit_states(module, params["units"])
+    if units is not None:
+        facts["llm_units"] = units
     module.exit_json(
         changed=False,
         disk=dict(

@@ -74,10 +74,12 @@ options:
     default: false
   record:
     description:
-      - With C(sync), a file that says the sync is settled (the administrator C(llm install)
+      - >-
+        With C(sync), a file that says the sync is settled (the administrator C(llm install)
         makes once). Where it exists nothing is asked, not even whether LibreChat runs; after
-        a sync that failed nothing it is written (mode 0600) with the emails of the accounts
-        made, one per line (none where O(only_if_empty) found accounts already).
+        a sync that failed nothing it is written (mode 0600) as JSON, C({"made": [emails]}),
+        the emails of the accounts made (none where O(only_if_empty) found accounts already).
+        In C(/etc/ansible/facts.d) it is a local fact, which the next run knows from its facts.
     type: path
   parallel:
     description: Scripts run at once (after the first account, which is made alone).
@@ -112,6 +114,7 @@ llm_report:
   type: dict
 """
 
+import json
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -303,7 +306,7 @@ def write_record(module, record, emails):
     """The record of a settled sync (None: none kept); True when written."""
     if not record or module.check_mode:
         return bool(record)
-    place(module, record, "".join(e + "\n" for e in emails) or "\n", "0600")
+    place(module, record, json.dumps({"made": emails}) + "\n", "0600")
     return True
 
 

@@ -95,3 +95,57 @@ def test_the_probe_reads_the_cpu_flags_and_the_packages_in_the_same_run(
         proc_root=str(proc), dpkg_status=str(tmp_path / "none"),
     )  # fmt: skip
     assert rc == 0 and "packages" not in result["ansible_facts"], result
+
+
+class FakeSystemd:
+    """What unit_states asks of the module: where systemctl is, and its answer."""
+
+    def __init__(self, rc=0, out="", systemctl="/usr/bin/systemctl"):
+        self.answer, self.systemctl, self.asked = (rc, out, ""), systemctl, []
+
+    def get_bin_path(self, name):
+        return self.systemctl
+
+    def run_command(self, argv):
+        self.asked.append(argv)
+        return self.answer
+
+
+SHOW = """\
+Id=docker.service
+ActiveState=active
+UnitFileState=enabled
+
+Id=nosuch.service
+ActiveState=inactive
+UnitFileState=
+"""
+
+
+def test_the_units_state_in_one_systemctl_call(module):
+    """Docker's unit, which the container runtime play would otherwise ask for itself."""
+    fake = FakeSystemd(out=SHOW)
+    states = module.unit_states(fake, ["docker.service", "nosuch.service"])
+    assert states == {
+        "docker.service": {"active": "active", "enabled": "enabled"},
+        "nosuch.service": {"active": "inactive", "enabled": ""},
+    }
+    assert len(fake.asked) == 1 and fake.asked[0][-2:] == ["docker.service", "nosuch.service"]
+
+
+@pytest.mark.parametrize(
+    "fake",
+    [
+        FakeSystemd(rc=1, out="System has not been booted with systemd"),  # a container's
+        FakeSystemd(systemctl=None),  # no systemd at all
+        FakeSystemd(out=SHOW.split("\n\n")[0]),  # fewer blocks than units asked
+    ],
+)
+def test_no_unit_state_where_systemd_cannot_say(module, fake):
+    """Then no llm_units fact, and the container runtime play asks systemd itself."""
+    assert module.unit_states(fake, ["docker.service", "nosuch.service"]) is None
+
+
+def test_no_call_without_units(module):
+    fake = FakeSystemd(out=SHOW)
+    assert module.unit_states(fake, []) is None and fake.asked == []

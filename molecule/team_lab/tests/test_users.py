@@ -58,6 +58,13 @@ def test_the_install_made_the_administrator_and_nobody_can_sign_up():
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     assert signup == "Registration is not allowed. 403", signup
+    # Its record is a local fact (0600), so a re-run knows from its facts that nothing is to
+    # ask LibreChat: the email of the account made, not its password.
+    record = "/etc/ansible/facts.d/llm_librechat_admin.fact"
+    mode = lab.in_host("chat", "stat", "-c", "%a", record)
+    assert mode.stdout.strip() == "600", mode.stdout + mode.stderr
+    made = lab.in_host("chat", "cat", record).stdout
+    assert json.loads(made) == {"made": ["admin@llm-stack.local"]}, made
 
 
 def passwords() -> list[str]:
