@@ -15,6 +15,9 @@ builds), with the CLI's SSH settings (pipelining, ControlPersist).
 With --team, the team lab with the security module on instead (one chat host, two
 Ollama hosts, a gateway host): its first install and no-op re-run, checked the same way.
 
+Each no-op run also prints the controller's CPU seconds (user + system of every process
+the CLI waited for: llm, ansible-playbook, its forks, the docker or ssh clients), and per host.
+
 With --baseline DIR (a checkout of another version, e.g. made with
 `git worktree add /tmp/base <rev>`), that version's first install and no-op re-run
 are timed too, on hosts of their own in the same run, before this checkout's: before
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -150,10 +154,21 @@ def changed_per_host(stack: Path) -> dict[str, int]:
     raise RuntimeError("no stats event in the newest run")
 
 
+# The controller's CPU seconds (user + system of llm, ansible-playbook, its forks and the
+# docker or ssh clients they waited for) of the newest timed_install.
+LAST_CPU = [0.0]
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def timed_install(stack: Path, inv: Path, mitogen: bool = False, checkout: Path = REPO) -> float:
     """`llm install` of checkout (`python -m cli.main` imports the checkout it runs in)."""
     sh(*LLM, "config", "set", "llm_mitogen", str(mitogen).lower(), "--dir", str(stack),
        cwd=checkout)  # fmt: skip
+    cpu = children_cpu()
     start = time.perf_counter()
     result = subprocess.run(
         [*LLM, "install", "--dir", str(stack), "-i", str(inv)],
@@ -163,6 +178,7 @@ def timed_install(stack: Path, inv: Path, mitogen: bool = False, checkout: Path 
         check=False,
     )
     elapsed = time.perf_counter() - start
+    LAST_CPU[0] = children_cpu() - cpu
     if result.returncode != 0:
         sys.exit(
             f"llm install failed (exit {result.returncode}):\n{result.stdout}\n{result.stderr}"
@@ -204,14 +220,20 @@ def lab(
         inv.write_text(inventory(groups, addresses, key))
         first = timed_install(stack, inv, checkout=checkout)
         # Two no-op runs, the faster counted: one run alone swings by a second or two here.
-        noops = []
+        noops, cpus = [], []
         for _ in range(2):
             noops.append(timed_install(stack, inv, checkout=checkout))
+            cpus.append(LAST_CPU[0])
             changed = changed_per_host(stack)
             if any(changed.values()):
                 sys.exit(f"{name}: a no-op install changed something: {changed}")
         second = min(noops)
-        print(f"{name}: no-op runs {', '.join(f'{t:.1f} s' for t in noops)}", flush=True)
+        print(
+            f"{name}: no-op runs {', '.join(f'{t:.1f} s' for t in noops)}; the controller's "
+            f"CPU {', '.join(f'{c:.1f} s' for c in cpus)}, per host "
+            f"{min(cpus) / len(hosts):.1f} s ({len(hosts)} hosts)",
+            flush=True,
+        )
         with_mitogen = None
         if mitogen:
             with_mitogen = timed_install(stack, inv, mitogen=True)
