@@ -166,32 +166,25 @@ def connection_environment(
 MITOGEN_SETTING = "llm_mitogen"
 
 
-# Roles that cannot run under Mitogen, and why: with one of them enabled, llm_mitogen
-# is set aside (with a notice) rather than a run failing half-way.
-MITOGEN_UNFIT_ROLES = {
-    "firewall": "the firewall checks that a new connection still gets in after a change, "
-    "and Mitogen's connection reset breaks that (mitogen-hq/mitogen#551)",
-}
-
-
 def mitogen_environment(
     enabled: object,
     environ: Mapping[str, str],
     cfg: Path | None = None,
-    roles: Iterable[str] = (),
+    unfit: Iterable[str] = (),
 ) -> dict[str, str]:
     """Ansible's settings for Mitogen's strategy (docs/performance.md) when config.yml's
     llm_mitogen is on and the user chose no strategy of their own. Mitogen runs tasks of
     the ssh, local and docker connections (by those short names) through one Python
-    interpreter per host kept open for the run, instead of a new one per task. Not with
-    a role of MITOGEN_UNFIT_ROLES among the enabled roles."""
+    interpreter per host kept open for the run, instead of a new one per task. Not where
+    an enabled role cannot run under it (``unfit``: why, from the registry's
+    not_under_mitogen)."""
     if enabled is not True or "ANSIBLE_STRATEGY" in environ:
         return {}
-    unfit = [why for role, why in MITOGEN_UNFIT_ROLES.items() if role in roles]
-    if unfit:
+    reasons = list(unfit)
+    if reasons:
         import click
 
-        click.echo(f"{MITOGEN_SETTING} set aside for this run: {unfit[0]}", err=True)
+        click.echo(f"{MITOGEN_SETTING} set aside for this run: {reasons[0]}", err=True)
         return {}
     if _cfg_has(cfg, [("defaults", "strategy")]):
         return {}  # their ansible.cfg's strategy: an environment variable would override it

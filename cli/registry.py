@@ -138,10 +138,14 @@ def optional_modules() -> list[str]:
     return [m.name for m in modules().values() if m.optional]
 
 
-def enabled_roles(chosen: list[str] | None) -> list[str]:
-    """The roles of the modules an install deploys for this llm_modules value."""
+def not_under_mitogen(chosen: list[str] | None) -> list[str]:
+    """Why the enabled modules' roles cannot run under Mitogen (their not_under_mitogen)."""
     known = raw_registry()
-    return [r for name in enabled(chosen) for r in known[name].get("roles", [])]
+    return [
+        " ".join(str(why).split())
+        for name in enabled(chosen)
+        for why in known[name].get("not_under_mitogen", {}).values()
+    ]
 
 
 def enabled(chosen: list[str] | None, requires: bool = True) -> list[str]:

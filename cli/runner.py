@@ -200,7 +200,7 @@ def _environment(stack: StackDir, color: bool, config: dict[str, Any]) -> dict[s
             config.get(controller.MITOGEN_SETTING),
             os.environ,
             cfg,
-            roles=registry.enabled_roles(config.get("llm_modules")),
+            unfit=registry.not_under_mitogen(config.get("llm_modules")),
         ),
         "PATH": os.pathsep.join([str(_ansible_bin_dir(stack)), os.environ.get("PATH", "")]),
         "ANSIBLE_COLLECTIONS_PATH": os.pathsep.join(

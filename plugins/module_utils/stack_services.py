@@ -46,10 +46,10 @@ def validate_registry(registry):
                 raise RegistryError(
                     "module %s: %s must be a list of names, not %r" % (name, key, module.get(key))
                 )
-        for key in ("runs_on", "runs_if", "stages", "sets"):
+        for key in ("runs_on", "runs_if", "stages", "sets", "not_under_mitogen"):
             if not isinstance(module.get(key, {}), dict):
                 raise RegistryError("module %s: %s must be a mapping" % (name, key))
-        for key in ("runs_on", "runs_if", "stages"):
+        for key in ("runs_on", "runs_if", "stages", "not_under_mitogen"):
             strangers = sorted(set(module.get(key, {})) - set(module.get("roles", [])))
             if strangers:
                 raise RegistryError(

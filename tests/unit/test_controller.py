@@ -377,10 +377,16 @@ def test_mitogen_only_where_config_turns_it_on_and_the_user_chose_no_strategy():
 
 
 def test_mitogen_is_set_aside_with_a_role_it_breaks(capsys):
-    """The firewall's reconnect check needs a connection reset (mitogen-hq/mitogen#551)."""
-    assert controller.mitogen_environment(True, {}, roles=["ollama", "firewall"]) == {}
-    assert "llm_mitogen set aside for this run" in capsys.readouterr().err
-    assert controller.mitogen_environment(True, {}, roles=["ollama"])["ANSIBLE_STRATEGY"]
+    """The firewall's reconnect check needs a connection reset (mitogen-hq/mitogen#551):
+    the registry says so (the security module's not_under_mitogen), not the CLI."""
+    from cli import registry
+
+    unfit = registry.not_under_mitogen(["core", "security"])
+    assert len(unfit) == 1 and "mitogen-hq/mitogen#551" in unfit[0], unfit
+    assert controller.mitogen_environment(True, {}, unfit=unfit) == {}
+    assert "llm_mitogen set aside for this run: the firewall checks" in capsys.readouterr().err
+    assert registry.not_under_mitogen(["core"]) == []
+    assert controller.mitogen_environment(True, {}, unfit=[])["ANSIBLE_STRATEGY"]
 
 
 def test_mitogen_on_without_mitogen_installed_says_what_to_do(monkeypatch):

@@ -46,6 +46,7 @@ def test_enabled_modules_defaults_then_the_users_choice():
         ({"requires": ["later"]}, "requires 'later', which is itself"),
         ({"stages": {"d": "modles"}}, "unknown stage 'modles'"),
         ({"stages": {"zz": "apps"}}, "stages names zz, not one of its roles"),
+        ({"not_under_mitogen": {"zz": "why"}}, "not_under_mitogen names zz, not one of its roles"),
         ({"runs_on": {"d": "g3"}}, "runs_on.d must be a list of groups"),
         ({"sets": ["x"]}, "sets must be a mapping"),
     ],
