@@ -13,6 +13,9 @@ from cli.options import stack_dir_option
 from cli.playbook_command import Target, playbook_command
 from cli.stack import StackDir, resolve_dir
 
+# The module these commands belong to (playbooks/vars/modules.yml).
+MODULE = "security"
+
 
 @click.group()
 def keys() -> None:
@@ -23,7 +26,7 @@ def _prepare(target: Target) -> list[str] | None:
     """Everything that could refuse the run, checked before api-keys.yml changes: the
     gateways to send the list to (None: the module is off, nothing to send yet)."""
     stack, limit = target.stack, target.opts.limit
-    if "security" not in registry.enabled(config_file.load(stack.config).get("llm_modules")):
+    if MODULE not in registry.enabled(config_file.load(stack.config).get("llm_modules")):
         target.check_given()
         return None
     runner.check_settings(stack)
@@ -44,8 +47,8 @@ def _apply(target: Target, gateways: list[str] | None, change: str) -> int:
     it does not reach stays recorded as lacking the change (cli.pending)."""
     if gateways is None:
         click.echo(
-            "The security module is not enabled: the gateways get the list of keys after "
-            "'llm modules enable security' and 'llm install'."
+            f"The {MODULE} module is not enabled: the gateways get the list of keys after "
+            f"'llm modules enable {MODULE}' and 'llm install'."
         )
         return EXIT_OK
     click.echo("sending the list of keys to the gateways")

@@ -12,6 +12,9 @@ from cli.errors import EXIT_OK, LlmError
 from cli.options import refuse_check
 from cli.playbook_command import Target, playbook_command
 
+# The module these commands belong to (playbooks/vars/modules.yml).
+MODULE = "security"
+
 HOW_TO_TRUST = """\
 Trust it where people open the chat:
   Debian/Ubuntu:  sudo cp {out} /usr/local/share/ca-certificates/local-llm-stack-ca.crt
@@ -86,7 +89,7 @@ def ca(target: Target, out: Path, group: str | None, rotate: bool, yes: bool) ->
     if not source.is_file():
         raise LlmError(
             f"no CA certificate in {stack.tls} yet",
-            "enable the security module and install: llm modules enable security && llm install",
+            f"enable the {MODULE} module and install: llm modules enable {MODULE} && llm install",
         )
     # The hosts of --install-on; `llm tls ca` alone only checks an -i or --limit given.
     if group and not inventory.any_group_hosts(target.inventory, opts.limit, group):
@@ -142,7 +145,7 @@ def _rotate(target: Target, yes: bool) -> int:
                        f"{target.inventory}", "name one of them, or leave out --limit")  # fmt: skip
     if not targets:
         raise LlmError(f"the inventory {target.inventory} has no gateway or chat host",
-                       "the CA is the security module's: enable it and install first")  # fmt: skip
+                       f"the CA is the {MODULE} module's: enable it and install first")  # fmt: skip
     target.require_module_groups()
     runner.check_settings(stack)  # a refused run must not follow a retired CA
     prompts.confirm(
@@ -176,7 +179,7 @@ def _rotate(target: Target, yes: bool) -> int:
             restored = True
     if restored and code == EXIT_OK:  # the run went well but rotated nothing
         raise LlmError(
-            f"no gateway in {limit} made a new CA (the security module off, or no gateway "
+            f"no gateway in {limit} made a new CA (the {MODULE} module off, or no gateway "
             "with gateway_cert_source own_ca in the run)",
             "enable the module and check the gateways' settings, then rotate again",
         )

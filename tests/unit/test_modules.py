@@ -500,3 +500,34 @@ def test_a_group_left_empty_takes_its_defaults_hosts_and_llm_stack_has_every_hos
     assert yaml.safe_load(source.read_text())["all"]["children"]["llm_stack"] == {
         "hosts": {"pc-01": None}
     }
+
+
+# Words that are also a module's name but mean something else where they stand.
+NOT_THE_MODULE = {("roles/ollama/vars/main.yml", "gpu")}  # the hardware kind: cpu or gpu
+
+
+def test_no_module_is_named_outside_its_roles_its_commands_and_the_registry():
+    """Issue 19: a module is added (or renamed) in one place. Its name, as a string in code,
+    stands only in the registry, its own roles and the CLI commands that declare it theirs
+    (MODULE = "name")."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    known = registry.raw_registry()
+    found = []
+    for path in [*root.glob("cli/**/*.py"), *root.glob("plugins/**/*.py"),
+                 *root.glob("playbooks/**/*.yml"), *root.glob("roles/**/*.yml"),
+                 *root.glob("roles/**/*.j2")]:  # fmt: skip
+        rel = path.relative_to(root).as_posix()
+        if rel == "playbooks/vars/modules.yml":
+            continue
+        text = path.read_text()
+        for name, entry in known.items():
+            if rel.split("/")[:2] in [["roles", role] for role in entry.get("roles", [])]:
+                continue
+            if re.search(rf"^MODULE = \"{name}\"$", text, re.M) or (rel, name) in NOT_THE_MODULE:
+                continue
+            if re.search(rf"[\"']{name}[\"']", text):
+                found.append(f"{rel}: {name}")
+    assert found == [], found
