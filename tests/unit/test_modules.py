@@ -531,3 +531,15 @@ def test_no_module_is_named_outside_its_roles_its_commands_and_the_registry():
             if re.search(rf"[\"']{name}[\"']", text):
                 found.append(f"{rel}: {name}")
     assert found == [], found
+
+
+def test_the_worked_example_in_the_docs_is_the_one_the_tests_add():
+    """docs/modules.md shows the example module's registry entry; the integration test adds
+    tests/fixtures/example_module/registry.yml. The two stay the same."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    doc = (root / "docs" / "modules.md").read_text()
+    example = doc.split("## The worked example", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    fixture = root / "tests" / "fixtures" / "example_module" / "registry.yml"
+    assert yaml.safe_load(example) == yaml.safe_load(fixture.read_text())
