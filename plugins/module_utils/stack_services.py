@@ -56,6 +56,11 @@ def validate_registry(registry):
                     "module %s: %s names %s, not one of its roles"
                     % (name, key, ", ".join(strangers))
                 )
+        for role, why in module.get("not_under_mitogen", {}).items():
+            if not isinstance(why, str) or not why.strip():
+                raise RegistryError(
+                    "module %s: not_under_mitogen.%s must say why, in words" % (name, role)
+                )
         for role, groups in module.get("runs_on", {}).items():
             if not _names(groups):
                 raise RegistryError("module %s: runs_on.%s must be a list of groups" % (name, role))

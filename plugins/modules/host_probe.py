@@ -218,7 +218,8 @@ def unit_states(module, units):
         dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
         for block in out.strip().split("\n\n")
     ]
-    if len(blocks) != len(units):
+    # systemctl answers in the order asked; a block for another unit means it did not.
+    if [block.get("Id") for block in blocks] != list(units):
         return None
     return dict(
         (

@@ -139,6 +139,7 @@ def test_the_units_state_in_one_systemctl_call(module):
         FakeSystemd(rc=1, out="System has not been booted with systemd"),  # a container's
         FakeSystemd(systemctl=None),  # no systemd at all
         FakeSystemd(out=SHOW.split("\n\n")[0]),  # fewer blocks than units asked
+        FakeSystemd(out="\n\n".join(reversed(SHOW.strip().split("\n\n")))),  # another order
     ],
 )
 def test_no_unit_state_where_systemd_cannot_say(module, fake):
