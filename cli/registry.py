@@ -142,9 +142,7 @@ def not_under_mitogen(chosen: list[str] | None) -> list[str]:
     """Why the enabled modules' roles cannot run under Mitogen (their not_under_mitogen)."""
     known = raw_registry()
     return [
-        " ".join(str(why).split())
-        for name in enabled(chosen)
-        for why in known[name].get("not_under_mitogen", {}).values()
+        why for name in enabled(chosen) for why in known[name].get("not_under_mitogen", {}).values()
     ]
 
 

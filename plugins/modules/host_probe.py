@@ -223,12 +223,10 @@ def unit_states(module, units):
         return None
     return dict(
         (
-            unit,
-            dict(
-                active=blocks[i].get("ActiveState", ""), enabled=blocks[i].get("UnitFileState", "")
-            ),
+            block["Id"],
+            dict(active=block.get("ActiveState", ""), enabled=block.get("UnitFileState", "")),
         )
-        for i, unit in enumerate(units)
+        for block in blocks
     )
 
 
