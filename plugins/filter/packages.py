@@ -3,7 +3,9 @@
 # Apache License 2.0 (see LICENSE)
 """Which of a task's packages the host lacks, from the package facts the run read once
 (playbooks/tasks/facts.yml): a package task then runs only where one is missing, since
-each apt or dnf check costs a round trip and seconds of the package manager's time."""
+each apt or dnf check costs a round trip and seconds of the package manager's time.
+Likewise whether a service's unit runs, from preflight's probe: the task that starts it
+then runs only where it does not."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -37,6 +39,17 @@ def missing_packages(names, facts):
     return missing
 
 
+def unit_running(unit, facts):
+    """unit | unit_running(ansible_facts) -> whether preflight's probe found the systemd unit
+    active and enabled at the start of this run (ansible_facts.llm_units, for the units
+    install.yml asks it about). False for any other state, a unit it was not asked about, or
+    no probe (a day-2 playbook, `--skip-tags preflight`): the task that starts it decides."""
+    units = (facts or {}).get("llm_units")
+    if not isinstance(units, dict):
+        return False
+    return units.get(str(unit)) == {"active": "active", "enabled": "enabled"}
+
+
 class FilterModule(object):
     def filters(self):
-        return {"missing_packages": missing_packages}
+        return {"missing_packages": missing_packages, "unit_running": unit_running}

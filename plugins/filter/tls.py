@@ -150,6 +150,87 @@ def ca_name_constraints(pem):
     return out
 
 
+def _san_strings(cert):
+    from cryptography import x509
+
+    try:
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return []
+    out = []
+    for name in names:
+        if isinstance(name, x509.DNSName):
+            out.append("DNS:%s" % name.value.lower())
+        elif isinstance(name, x509.IPAddress):
+            out.append("IP:%s" % name.value.compressed)
+        else:
+            out.append("OTHER:%s" % name.value)
+    return out
+
+
+def _private_key(path):
+    """The key at path when only its owner may read it (as the stack writes it), else None."""
+    import os
+
+    from cryptography.hazmat.primitives import serialization
+
+    if not os.path.isfile(path) or os.stat(path).st_mode & 0o7777 != 0o600:
+        return None
+    with open(path, "rb") as handle:
+        return serialization.load_pem_private_key(handle.read(), password=None)
+
+
+def own_ca_cert_current(ca_dir, host_dir, common_name, sans, renew_days):
+    """Whether the certificate the stack's CA issued this gateway needs nothing: the CA's key
+    and certificate and the gateway's key and certificate are on the controller (keys 0600,
+    on the curves the role makes them with), the certificate is the CA's (its issuer, its
+    signature), for the gateway's key, for exactly these names (common name and entries) and
+    for server authentication, and not within renew_days of its end. Then the tasks that
+    would make, check and sign each of them in turn (a module run each, about six seconds
+    on a re-run) are skipped; anything else (a file missing or changed by hand, new names,
+    renewal due) runs them, and they decide what to make."""
+    import datetime
+    import os
+
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    try:
+        ca_key = _private_key(os.path.join(ca_dir, "ca.key"))
+        key = _private_key(os.path.join(host_dir, "server.key"))
+        if not isinstance(ca_key, ec.EllipticCurvePrivateKey) or ca_key.curve.name != "secp384r1":
+            return False
+        if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
+            return False
+        with open(os.path.join(ca_dir, "ca.crt"), "rb") as handle:
+            ca = x509.load_pem_x509_certificate(handle.read())
+        with open(os.path.join(host_dir, "server.crt"), "rb") as handle:
+            cert = x509.load_pem_x509_certificate(handle.read())
+        if ca.public_key() != ca_key.public_key() or cert.public_key() != key.public_key():
+            return False
+        cert.verify_directly_issued_by(ca)
+        names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        if [n.value for n in names] != [str(common_name)]:
+            return False
+        wanted = ["DNS:" + s[4:].lower() if s.startswith("DNS:") else s for s in map(str, sans)]
+        if sorted(_san_strings(cert)) != sorted(wanted):
+            return False
+        usage = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        if ExtendedKeyUsageOID.SERVER_AUTH not in usage:
+            return False
+        due = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(
+            days=int(renew_days)
+        )
+        return cert.not_valid_after_utc > due
+    # AttributeError: a cryptography older than 42 (Debian 12's 38) lacks the calls above; the
+    # tasks then decide, as they do on every run there.
+    except (OSError, ValueError, TypeError, AttributeError, x509.ExtensionNotFound,
+            InvalidSignature, UnsupportedAlgorithm):  # fmt: skip
+        return False
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -157,4 +238,5 @@ class FilterModule(object):
             "ca_permitted_names": ca_permitted_names,
             "sans_within": sans_within,
             "ca_name_constraints": ca_name_constraints,
+            "own_ca_cert_current": own_ca_cert_current,
         }

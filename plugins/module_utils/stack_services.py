@@ -255,6 +255,27 @@ def stage_roles(registry, modules, stage, roles_dir=ROLES_DIR):
     ]
 
 
+def _holds(condition):
+    """A runs_if condition as Ansible templated it for the host (a bool, or its text)."""
+    if isinstance(condition, str):
+        return condition.strip().lower() in ("true", "yes", "on", "1")
+    return bool(condition)
+
+
+def host_stages(registry, modules, host_roles, runs_if=None, roles_dir=ROLES_DIR):
+    """The install stages a host takes part in, in order: those of its roles (host_roles)
+    that are in the collection and whose condition (runs_if, templated for the host: a GPU
+    found) holds. install.yml groups each host by them, so a stage's play runs only on the
+    hosts with something to do in it (a play costs every host in it a few steps)."""
+    conditions = runs_if or {}
+    placed = set(host_roles or [])
+    stages = set()
+    for module, role in _enabled_roles(registry, modules):
+        if role in placed and role_present(role, roles_dir) and _holds(conditions.get(role, True)):
+            stages.add(role_stage(module, role))
+    return [stage for stage in STAGES if stage in stages]
+
+
 def role_modules(registry):
     """{role: module} for every role of the registry (a role's tasks are tagged with both)."""
     out = {}
@@ -348,6 +369,14 @@ def service_ports(services):
         for port in service.get("ports") or []:
             out.setdefault(int(port), []).append(name)
     return out
+
+
+def service_units(services):
+    """The systemd units of a host's services (those run by their unit, not in a container:
+    HAProxy, the model seed), for preflight's probe to read their state."""
+    return sorted(
+        {str(s["unit"]) for s in (services or {}).values() if isinstance(s, dict) and s.get("unit")}
+    )
 
 
 def port_clashes(service_ports):

@@ -58,6 +58,13 @@ options:
         description: Show its change in diff mode (false for a file with secrets).
         type: bool
         default: true
+      force:
+        description: >-
+          False to write the file only where there is none, and leave one that is there as it
+          is, content and attributes (as M(ansible.builtin.copy) with C(force=false)), for a
+          file that something else fills in later.
+        type: bool
+        default: true
   make_parents:
     description: Create a missing directory of a file (mode 0755, root), as C(mkdir -p).
     type: bool
@@ -125,6 +132,7 @@ def main():
                     group=dict(type="str", default="root"),
                     validate=dict(type="str"),
                     diff=dict(type="bool", default=True),
+                    force=dict(type="bool", default=True),
                 ),
             ),
             make_parents=dict(type="bool", default=False),
@@ -139,6 +147,8 @@ def main():
         path = item["path"]
         if os.path.isdir(path):
             module.fail_json(msg="%s is a directory, not a file" % path, written=written)
+        if not item["force"] and os.path.lexists(path):
+            continue
         new_parent = module.params["make_parents"] and make_parents(module, path)
         # In check mode a directory of O(directories) may be only planned.
         planned = (

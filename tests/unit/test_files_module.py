@@ -79,3 +79,17 @@ def test_directories_and_files_in_one_run_and_check_mode_plans_both(collections_
     rc, again = run_collection_module(collections_dir, "files", directories=dirs, files=files)
     assert rc == 0 and again["changed"] is False, again
     assert again["directories"] == [] and again["written"] == []
+
+
+def test_a_file_not_forced_is_written_once_and_then_left_as_it_is(collections_dir, tmp_path):
+    """force=false (the gateway's ACME challenge map, which the ACME tasks fill in): written
+    where there is none, then neither its content nor its mode is touched."""
+    files = [entry(tmp_path / "acme.map", "# header\n", mode="0640", force=False)]
+    rc, first = run_collection_module(collections_dir, "files", files=files)
+    assert rc == 0 and first["written"] == [str(tmp_path / "acme.map")], first
+    (tmp_path / "acme.map").write_text("# header\ntoken answer\n")
+    (tmp_path / "acme.map").chmod(0o600)
+    rc, again = run_collection_module(collections_dir, "files", files=files)
+    assert rc == 0 and again["changed"] is False, again
+    assert (tmp_path / "acme.map").read_text() == "# header\ntoken answer\n"
+    assert oct((tmp_path / "acme.map").stat().st_mode & 0o777) == "0o600"

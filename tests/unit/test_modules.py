@@ -188,6 +188,43 @@ def test_each_role_runs_in_its_stage_on_its_hosts_in_registry_order(tmp_path):
         stage({"m": {"roles": ["a"], "stages": {"a": "late"}}}, ["m"], "apps", str(tmp_path))
 
 
+def test_a_host_takes_part_in_the_stages_of_its_roles_where_their_condition_holds(tmp_path):
+    """install.yml groups each host by these (llm_stage_<stage>): a stage's play runs only
+    on the hosts with a role in it, so a host without a GPU is in no drivers play."""
+    for role in ("gpu", "ollama", "chat", "wall"):
+        (tmp_path / role / "tasks").mkdir(parents=True)
+    registry = {
+        "core": {"roles": ["ollama", "chat"], "groups": ["g1", "g2"],
+                 "runs_on": {"ollama": ["g1"], "chat": ["g2"]}, "stages": {"ollama": "models"}},
+        "gpu": {"roles": ["gpu"], "groups": ["g1"], "stages": {"gpu": "drivers"},
+                "runs_if": {"gpu": "{{ templated }}"}},
+        "security": {"roles": ["wall"], "groups": ["g3"], "runs_on": {"wall": ["llm_stack"]},
+                     "stages": {"wall": "lockdown"}},
+        "planned": {"roles": ["later"], "groups": ["g1"], "stages": {"later": "front"}},
+    }  # fmt: skip
+    mods = ["core", "gpu", "security", "planned"]
+    stages = logic.host_stages
+    # runs_if as Ansible templates it for the host: a bool, or its text.
+    # (The planned module's role is not in the collection: no front stage.)
+    here = ["gpu", "ollama", "later"]
+    assert stages(registry, mods, here, {"gpu": True}, str(tmp_path)) == ["drivers", "models"]
+    assert stages(registry, mods, ["gpu", "ollama"], {"gpu": "False"}, str(tmp_path)) == ["models"]
+    assert stages(registry, mods, ["chat", "wall"], {}, str(tmp_path)) == ["apps", "lockdown"]
+    assert stages(registry, ["core"], ["chat", "wall"], {}, str(tmp_path)) == ["apps"]
+    assert stages(registry, mods, [], {}, str(tmp_path)) == []
+
+
+def test_a_host_lists_the_units_of_its_services_for_the_probe():
+    services = {
+        "gateway": {"unit": "haproxy.service", "container": ""},
+        "ollama": {"container": "ollama"},
+        "seed": {"unit": "llm-model-seed.service"},
+        "again": {"unit": "haproxy.service"},
+    }
+    assert logic.service_units(services) == ["haproxy.service", "llm-model-seed.service"]
+    assert logic.service_units({}) == []
+
+
 def test_how_the_lab_reaches_a_host_is_decided_in_one_place():
     hostvars = {
         "set": {"ollama_advertise_address": "10.0.0.9", "ansible_facts": {

@@ -131,3 +131,93 @@ def test_a_bad_permitted_name_is_named(collections_dir):
         ["school.lan", "IP:10.0.0.5", "IP:10.0.0.1/8", "DNS:bad name", "URI:x", "DNS:.school.lan"]
     )
     assert len(bad) == 6 and "'school.lan' is not DNS:<domain>" in bad[0]
+
+
+def _key_pem(key):
+    from cryptography.hazmat.primitives import serialization
+
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def _issue(tmp_path, *, sans=("gw", "10.0.0.5"), days=397, ca_curve="secp384r1", signer=None):
+    """A CA and a gateway certificate laid out as the gateway role keeps them on the
+    controller (ca.crt, ca.key, HOST/server.crt, HOST/server.key; keys 0600)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key = ec.generate_private_key(getattr(ec, ca_curve.upper())())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "stack CA")])
+    ca = (
+        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+        .public_key(ca_key.public_key()).serial_number(1)
+        .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )  # fmt: skip
+    key = ec.generate_private_key(ec.SECP256R1())
+    names = [x509.IPAddress(ipaddress.ip_address(s)) if s[0].isdigit() else x509.DNSName(s)
+             for s in sans]  # fmt: skip
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "gw")]))
+        .issuer_name(ca_name).public_key(key.public_key()).serial_number(2)
+        .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=days))
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(signer or ca_key, hashes.SHA256())
+    )  # fmt: skip
+    host = tmp_path / "gw"
+    host.mkdir(parents=True, exist_ok=True)
+    pem = serialization.Encoding.PEM
+    (tmp_path / "ca.crt").write_bytes(ca.public_bytes(pem))
+    (tmp_path / "ca.key").write_bytes(_key_pem(ca_key))
+    (host / "server.crt").write_bytes(cert.public_bytes(pem))
+    (host / "server.key").write_bytes(_key_pem(key))
+    for path in (tmp_path / "ca.key", host / "server.key"):
+        path.chmod(0o600)
+    return host
+
+
+def test_a_current_certificate_needs_nothing_and_anything_else_runs_the_tasks(
+    tls_filters, tmp_path
+):
+    """own_ca_cert_current lets a re-run skip the module runs that would check the CA, the
+    keys and the certificate one by one: only when all of them are as the role made them."""
+    current = tls_filters.own_ca_cert_current
+    wanted = ["DNS:gw", "IP:10.0.0.5"]
+    host = _issue(tmp_path)
+    assert current(str(tmp_path), str(host), "gw", wanted, 30) is True
+    assert current(str(tmp_path), str(host), "gw", ["DNS:GW", "IP:10.0.0.5"], 30) is True
+    # New names, another common name, renewal due: the tasks decide.
+    assert current(str(tmp_path), str(host), "gw", [*wanted, "IP:10.0.0.6"], 30) is False
+    assert current(str(tmp_path), str(host), "gw", ["DNS:gw"], 30) is False
+    assert current(str(tmp_path), str(host), "gw.lan", wanted, 30) is False
+    assert current(str(tmp_path), str(host), "gw", wanted, 400) is False
+    # A key others may read, or one missing.
+    (host / "server.key").chmod(0o644)
+    assert current(str(tmp_path), str(host), "gw", wanted, 30) is False
+    (host / "server.key").unlink()
+    assert current(str(tmp_path), str(host), "gw", wanted, 30) is False
+
+
+def test_a_certificate_the_ca_did_not_sign_or_a_ca_of_another_kind_is_not_current(
+    tls_filters, tmp_path
+):
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    current = tls_filters.own_ca_cert_current
+    host = _issue(tmp_path / "other", signer=ec.generate_private_key(ec.SECP384R1()))
+    assert current(str(tmp_path / "other"), str(host), "gw", ["DNS:gw", "IP:10.0.0.5"], 30) is False
+    host = _issue(tmp_path / "curve", ca_curve="secp256r1")  # not the role's CA key
+    assert current(str(tmp_path / "curve"), str(host), "gw", ["DNS:gw", "IP:10.0.0.5"], 30) is False
+    assert current(str(tmp_path / "none"), str(tmp_path / "none"), "gw", [], 30) is False
