@@ -19,8 +19,9 @@ description:
   - Each file is written atomically (a temporary file in the same directory, moved into
     place), after O(files[].validate) accepts the temporary file; a file that fails it is
     not written and the run stops, naming it, with the files written before it listed.
-  - Supports check mode (nothing is written, what would change is reported) and diff mode
-    (for the files whose O(files[].diff) is true).
+  - Supports check mode (nothing is written, what would change is reported; a file whose
+    directory is missing counts as to be written, the directory being an earlier task's)
+    and diff mode (for the files whose O(files[].diff) is true).
   - Files holding secrets need C(no_log) on the task (the contents are module arguments)
     and O(files[].diff=false).
 options:
@@ -156,10 +157,13 @@ def main():
             and not os.path.isdir(os.path.dirname(path))
             and os.path.normpath(os.path.dirname(path)) in [os.path.normpath(d) for d in made]
         )
-        if not new_parent and not planned and not os.path.isdir(os.path.dirname(path)):
+        missing = not os.path.isdir(os.path.dirname(path))
+        # In check mode an earlier task that would make the directory did not run either (the
+        # role's own directory, say): it would be written, as the copy module reports it.
+        if missing and not new_parent and not planned and not module.check_mode:
             module.fail_json(msg="%s: its directory does not exist" % path, written=written)
         check = validator(module, path, item["validate"], written) if item["validate"] else None
-        if (new_parent or planned) and module.check_mode:
+        if (new_parent or planned or missing) and module.check_mode:
             changed, previous = True, None  # nothing to compare with yet
         else:
             changed, previous, _ = place(

@@ -57,6 +57,12 @@ def test_a_missing_directory_is_named(collections_dir, tmp_path):
         collections_dir, "files", files=[entry(tmp_path / "none" / "f", "x\n")]
     )
     assert rc != 0 and "its directory does not exist" in result["msg"], result
+    # In check mode the task that makes it did not run either: the file would be written.
+    rc, result = run_collection_module(
+        collections_dir, "files", check="1", files=[entry(tmp_path / "none" / "f", "x\n")]
+    )
+    assert rc == 0 and result["written"] == [str(tmp_path / "none" / "f")], result
+    assert not (tmp_path / "none").exists()
 
 
 def test_directories_and_files_in_one_run_and_check_mode_plans_both(collections_dir, tmp_path):

@@ -150,3 +150,26 @@ def test_no_unit_state_where_systemd_cannot_say(module, fake):
 def test_no_call_without_units(module):
     fake = FakeSystemd(out=SHOW)
     assert module.unit_states(fake, []) is None and fake.asked == []
+
+
+def test_the_probe_says_where_the_ssh_session_comes_from_unless_sudo_hid_it(
+    collections_dir, proc, tmp_path, monkeypatch
+):
+    """The firewall keeps SSH open to that address (its printenv look is then left out)."""
+    sysfs = tmp_path / "sys"
+    (sysfs / "bus" / "pci" / "devices").mkdir(parents=True)
+    args = {"data_path": str(tmp_path), "sysfs_root": str(sysfs), "proc_root": str(proc)}
+
+    def probed() -> dict:
+        rc, result = run_collection_module(collections_dir, "host_probe", **args)
+        assert rc == 0, result
+        return result["ansible_facts"]
+
+    monkeypatch.delenv("SUDO_USER", raising=False)
+    monkeypatch.setenv("SSH_CONNECTION", "192.0.2.9 51000 10.0.0.5 22")
+    assert probed()["llm_ssh_connection"] == "192.0.2.9 51000 10.0.0.5 22"
+    monkeypatch.delenv("SSH_CONNECTION")
+    assert probed()["llm_ssh_connection"] == ""  # no SSH session (docker, local)
+    # Through sudo, which drops the variable: unknown, so the firewall asks for itself.
+    monkeypatch.setenv("SUDO_USER", "admin")
+    assert "llm_ssh_connection" not in probed()
