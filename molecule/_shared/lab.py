@@ -90,3 +90,13 @@ def roster_imported(tmp_dir: Path, roster_text: str, remove: Callable[[], list[s
         names = remove()
         if names:
             llm("users", "remove", *names, "--yes")
+
+
+def assert_a_second_import_changes_nothing(roster: Path) -> None:
+    """The same roster imported again: no account changed, no handout, and the accounts
+    record byte for byte as it was (no new password)."""
+    before = (STACK / "accounts.yml").read_bytes()
+    again = llm("users", "import", str(roster))
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "accounts changed: 0" in again.stdout and "handout" not in again.stdout
+    assert (STACK / "accounts.yml").read_bytes() == before

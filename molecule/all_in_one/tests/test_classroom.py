@@ -14,7 +14,15 @@ import json
 import stat
 
 import pytest
-from lab import STACK, address, llm, login, roster_imported, sh
+from lab import (
+    STACK,
+    address,
+    assert_a_second_import_changes_nothing,
+    llm,
+    login,
+    roster_imported,
+    sh,
+)
 
 PCS = ("pc-01", "pc-02")
 MODELS = "/opt/llm-stack/ollama/models"
@@ -75,8 +83,4 @@ def test_one_roster_makes_every_account_on_every_pc(imported):
 
 def test_a_second_import_changes_nothing_on_any_pc(imported):
     roster, _, _ = imported
-    before = (STACK / "accounts.yml").read_bytes()
-    again = llm("users", "import", str(roster))
-    assert again.returncode == 0, again.stdout + again.stderr
-    assert "accounts changed: 0" in again.stdout and "handout" not in again.stdout
-    assert (STACK / "accounts.yml").read_bytes() == before
+    assert_a_second_import_changes_nothing(roster)

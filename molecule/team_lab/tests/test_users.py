@@ -14,7 +14,7 @@ import tarfile
 
 import lab
 import pytest
-from lab import STACK, llm, roster_imported
+from lab import STACK, assert_a_second_import_changes_nothing, llm, roster_imported
 
 ROSTER = (
     "\ufeffemail,name,username,password,tokens,role\r\n"
@@ -107,11 +107,7 @@ def test_import_makes_the_class_teacher_first_with_a_private_handout(imported):
 
 def test_a_second_import_changes_nothing(imported):
     roster, _, _ = imported
-    before = (STACK / "accounts.yml").read_bytes()
-    again = llm("users", "import", str(roster))
-    assert again.returncode == 0, again.stdout + again.stderr
-    assert "accounts changed: 0" in again.stdout and "handout" not in again.stdout
-    assert (STACK / "accounts.yml").read_bytes() == before  # no new password
+    assert_a_second_import_changes_nothing(roster)
 
 
 def test_a_bad_roster_lists_every_problem_and_changes_nothing(imported, tmp_path):
