@@ -68,22 +68,16 @@ def build_image() -> None:
     sh("docker", "build", "-t", IMAGE, "-", stdin=DOCKERFILE)
 
 
+def run_host(name: str, *args: str) -> None:
+    """`docker run -d` of a test host: the container and its host name both name."""
+    sh("docker", "run", "-d", "--name", name, "--hostname", name, *args)
+
+
 def start_hosts(count: int, key: Path) -> dict[str, str]:
     """name -> IP address of count running sshd containers that accept key."""
     names = [f"{PREFIX}{n:02d}" for n in range(1, count + 1)]
     for name in names:
-        sh(
-            "docker",
-            "run",
-            "-d",
-            "--name",
-            name,
-            "--hostname",
-            name,
-            "-v",
-            f"{key}.pub:/root/.ssh/authorized_keys:ro",
-            IMAGE,
-        )
+        run_host(name, "-v", f"{key}.pub:/root/.ssh/authorized_keys:ro", IMAGE)
     addresses = {}
     for name in names:
         addresses[name] = sh("docker", "inspect", "-f", "{{.NetworkSettings.IPAddress}}", name)

@@ -80,6 +80,8 @@ def sh(*args: str, cwd: Path | None = None) -> str:
 
 def start_host(name: str, ssh_key: Path | None = None) -> None:
     """A systemd test host; with ssh_key, from the sshd image, letting that key in."""
+    from controller_scale import run_host
+
     extra, image = [], IMAGE
     if ssh_key is not None:
         from controller_scale import IMAGE as SSHD_IMAGE
@@ -87,19 +89,7 @@ def start_host(name: str, ssh_key: Path | None = None) -> None:
 
         build_image()
         extra, image = ["-v", f"{ssh_key}.pub:/root/.ssh/authorized_keys:ro"], SSHD_IMAGE
-    sh(
-        "docker",
-        "run",
-        "-d",
-        "--name",
-        name,
-        "--hostname",
-        name,
-        *RECIPE,
-        *extra,
-        image,
-        "/lib/systemd/systemd",
-    )
+    run_host(name, *RECIPE, *extra, image, "/lib/systemd/systemd")
     sh("docker", "exec", name, "mkdir", "-p", "/etc/systemd/system/docker.service.d")
     sh(
         "docker",

@@ -33,7 +33,6 @@ import contextlib
 import importlib.util
 import json
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -43,8 +42,11 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.standins.ollama.seed import SeedHandler
 
 REPO = Path(__file__).resolve().parent.parent
 STANDINS = REPO / "tests" / "standins"
@@ -70,51 +72,13 @@ def call(base: str, method: str, path: str, body: dict | None = None) -> dict:
     return json.loads(text) if text.strip() else {}
 
 
-class Seed(BaseHTTPRequestHandler):
-    """The nginx seed's mapping, read-only: GET and HEAD, Range, Location on a 200 blob."""
-
-    protocol_version = "HTTP/1.1"
-    root: Path
-
-    def log_message(self, fmt: str, *args: object) -> None:
-        pass
+class Seed(SeedHandler):
+    """The nginx seed's mapping (tests/standins/ollama/seed.py), its body on every GET."""
 
     def handle(self) -> None:
         # Ollama closes the connection of its first, probing blob GET at once.
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             super().handle()
-
-    def do_HEAD(self) -> None:
-        self.do_GET()
-
-    def do_GET(self) -> None:
-        manifest = re.match(r"^/v2/([a-z0-9._-]+)/([a-z0-9._-]+)/manifests/([\w.-]+)$", self.path)
-        blob = re.match(r"^/v2/[a-z0-9._-]+/[a-z0-9._-]+/blobs/sha256:([0-9a-f]{64})$", self.path)
-        path = None
-        if manifest:
-            path = self.root / "manifests" / "registry.ollama.ai" / Path(*manifest.groups())
-        elif blob:
-            path = self.root / "blobs" / f"sha256-{blob.group(1)}"
-        if path is None or not path.is_file():
-            self.send_response(404)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        data = path.read_bytes()
-        start, end, status = 0, len(data) - 1, 200
-        ranged = re.match(r"bytes=(\d+)-(\d*)$", self.headers.get("Range") or "")
-        if ranged:
-            start, end = int(ranged.group(1)), min(int(ranged.group(2) or end), end)
-            status = 206
-        self.send_response(status)
-        self.send_header("Content-Length", str(end - start + 1))
-        if status == 206:
-            self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
-        elif blob:
-            self.send_header("Location", self.path)
-        self.end_headers()
-        if self.command == "GET":
-            self.wfile.write(data[start : end + 1])
 
 
 class Host:

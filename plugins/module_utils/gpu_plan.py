@@ -201,35 +201,21 @@ def rocm_plan(facts, settings):
         codename = facts.get("distribution_release", "")
         key = {"key_url": url + "/rocm/rocm.gpg.key", "fingerprint": settings["key_fingerprint"]}
         plan["repositories"] = [
-            dict(
-                key,
-                name="amdgpu",
-                uris="%s/amdgpu/%s/ubuntu" % (url, amdgpu),
-                suites=codename,
-                components="main",
-            ),
-            dict(
-                key,
-                name="rocm",
-                uris="%s/rocm/apt/%s" % (url, rocm),
-                suites=codename,
-                components="main",
-            ),
+            dict(key, name=name, uris=uris, suites=codename, components="main")
+            for name, uris in (
+                ("amdgpu", "%s/amdgpu/%s/ubuntu" % (url, amdgpu)),
+                ("rocm", "%s/rocm/apt/%s" % (url, rocm)),
+            )
         ]
         plan["kernel_packages"] = ["linux-headers-%s" % kernel, "linux-modules-extra-%s" % kernel]
     else:
         release = facts.get("distribution_version", "9")
         plan["repositories"] = [
-            {
-                "name": "amdgpu",
-                "baseurl": "%s/amdgpu/%s/rhel/%s/main/x86_64" % (url, amdgpu, release),
-                "gpgkey": url + "/rocm/rocm.gpg.key",
-            },
-            {
-                "name": "rocm",
-                "baseurl": "%s/rocm/rhel9/%s/main" % (url, rocm),
-                "gpgkey": url + "/rocm/rocm.gpg.key",
-            },
+            {"name": name, "baseurl": baseurl, "gpgkey": url + "/rocm/rocm.gpg.key"}
+            for name, baseurl in (
+                ("amdgpu", "%s/amdgpu/%s/rhel/%s/main/x86_64" % (url, amdgpu, release)),
+                ("rocm", "%s/rocm/rhel9/%s/main" % (url, rocm)),
+            )
         ]
         plan["kernel_packages"] = ["kernel-devel-%s" % kernel, "kernel-headers"]
     plan["driver_packages"] = ["amdgpu-dkms"]

@@ -27,28 +27,23 @@ def run(*args: str | Path, cwd: Path, env: dict | None = None) -> subprocess.Com
     )
 
 
+def run_ok(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess:
+    """run, and the test fails with the command's stderr unless it exits 0."""
+    done = run(*args, cwd=cwd)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
 @pytest.fixture(scope="module")
 def installed_llm(tmp_path_factory) -> Path:
     """`pip install` of the built wheel into a new venv; returns its `llm`."""
     work = tmp_path_factory.mktemp("wheel")
-    built = run(
-        sys.executable,
-        "-m",
-        "pip",
-        "wheel",
-        "--no-deps",
-        "--no-build-isolation",
-        "-w",
-        work / "dist",
-        REPO,
-        cwd=work,
-    )
-    assert built.returncode == 0, built.stderr
+    pip_wheel = (sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation")
+    run_ok(*pip_wheel, "-w", work / "dist", REPO, cwd=work)
     wheel = next((work / "dist").glob("local_llm_stack-*.whl"))
     venv = work / "venv"
-    assert run(sys.executable, "-m", "venv", venv, cwd=work).returncode == 0
-    pip = run(venv / "bin" / "pip", "install", "-q", wheel, cwd=work)
-    assert pip.returncode == 0, pip.stderr
+    run_ok(sys.executable, "-m", "venv", venv, cwd=work)
+    run_ok(venv / "bin" / "pip", "install", "-q", wheel, cwd=work)
     return venv / "bin" / "llm"
 
 
@@ -101,30 +96,11 @@ def test_installed_llm_works_from_any_directory(installed_llm, tmp_path):
 
 def test_galaxy_build_installs_and_runs_by_fqcn(tmp_path):
     bin_dir = Path(sys.executable).parent
-    built = run(
-        bin_dir / "ansible-galaxy",
-        "collection",
-        "build",
-        "--output-path",
-        tmp_path / "out",
-        REPO,
-        cwd=tmp_path,
-    )
-    assert built.returncode == 0, built.stderr
+    galaxy = bin_dir / "ansible-galaxy"
+    run_ok(galaxy, "collection", "build", "--output-path", tmp_path / "out", REPO, cwd=tmp_path)
     tarball = next((tmp_path / "out").glob("local_llm-stack-*.tar.gz"))
-    installed = run(
-        bin_dir / "ansible-galaxy",
-        "collection",
-        "install",
-        "--force",
-        "--no-deps",
-        "--offline",
-        "-p",
-        tmp_path / "collections",
-        tarball,
-        cwd=tmp_path,
-    )
-    assert installed.returncode == 0, installed.stderr
+    install = ("collection", "install", "--force", "--no-deps", "--offline")
+    run_ok(galaxy, *install, "-p", tmp_path / "collections", tarball, cwd=tmp_path)
     root = tmp_path / "collections" / "ansible_collections" / "local_llm" / "stack"
     assert (root / "roles" / "preflight" / "meta" / "argument_specs.yml").is_file()
     assert not (root / "tests").exists() and not (root / "cli").exists()

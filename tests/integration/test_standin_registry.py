@@ -14,7 +14,6 @@ import hashlib
 import importlib
 import json
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -23,10 +22,12 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from tests.standins.ollama.seed import SeedHandler
 
 pytestmark = pytest.mark.integration
 
@@ -65,61 +66,28 @@ def tags(base: str) -> dict[str, dict]:
     return {m["name"]: m for m in json.loads(call(base, "/api/tags")[1])["models"]}
 
 
-class Seed(BaseHTTPRequestHandler):
-    """The nginx seed's mapping, read-only, Range supported; blob answers carry
-    a Location header naming themselves (Ollama needs one on a 200)."""
+class Seed(SeedHandler):
+    """The nginx seed's mapping (tests/standins/ollama/seed.py), counting what it sends.
+    A blob's GET without Range gets its headers alone: Ollama reads only the Location."""
 
-    protocol_version = "HTTP/1.1"
-    root: Path
     sent = 0
     # A host switched off mid-copy: after this many bytes of a blob, nothing more
     # (the connection stays open) until `released` is set.
     hang_after: int | None = None
     released = threading.Event()
 
-    def log_message(self, fmt: str, *args: object) -> None:
-        pass
-
-    def do_HEAD(self) -> None:
-        self.do_GET()
-
-    def do_GET(self) -> None:
-        manifest = re.match(r"^/v2/([^/]+)/([^/]+)/manifests/([^/]+)$", self.path)
-        blob = re.match(r"^/v2/[^/]+/[^/]+/blobs/sha256:([0-9a-f]{64})$", self.path)
-        if manifest:
-            path = self.root / "manifests" / "registry.ollama.ai" / Path(*manifest.groups())
-        elif blob:
-            path = self.root / "blobs" / f"sha256-{blob.group(1)}"
-        else:
-            path = None
-        if path is None or not path.is_file():
-            self.send_response(404)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+    def send_body(self, piece: bytes, status: int, blob: bool) -> None:
+        if blob and status != 206:
             return
-        data = path.read_bytes()
-        start, end, status = 0, len(data) - 1, 200
-        ranged = re.match(r"bytes=(\d+)-(\d*)$", self.headers.get("Range") or "")
-        if ranged:
-            start, end = int(ranged.group(1)), min(int(ranged.group(2) or end), end)
-            status = 206
-        self.send_response(status)
-        self.send_header("Content-Length", str(end - start + 1))
-        if status == 206:
-            self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
-        elif blob:
-            self.send_header("Location", self.path)
-        self.end_headers()
-        if self.command == "GET" and (status == 206 or not blob):
-            piece = data[start : end + 1]
-            if blob and self.hang_after is not None:
-                piece = piece[: self.hang_after]
-            self.wfile.write(piece)
-            self.wfile.flush()
-            type(self).sent += len(piece)
-            if len(piece) < end - start + 1:
-                self.released.wait(60)
-                self.close_connection = True
+        wanted = len(piece)
+        if blob and self.hang_after is not None:
+            piece = piece[: self.hang_after]
+        self.wfile.write(piece)
+        self.wfile.flush()
+        type(self).sent += len(piece)
+        if len(piece) < wanted:
+            self.released.wait(60)
+            self.close_connection = True
 
 
 @pytest.fixture

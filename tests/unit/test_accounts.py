@@ -257,20 +257,30 @@ def test_write_private_never_exists_wider_than_0600(tmp_path, umask0, monkeypatc
     assert modes == [0o600]
 
 
-def test_absent_record_is_empty_and_a_broken_one_is_a_clear_error(tmp_path):
+def test_absent_record_is_empty(tmp_path):
+    assert accounts.load(tmp_path / "accounts.yml") == {}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("accounts: [1, 2]\n", "must map usernames"),
+        (
+            "accounts:\n  alice: {email: a@x.example, name: Alice}\n",
+            "account 'alice': password must be a non-empty string",
+        ),
+        (
+            "accounts: {alice: {email: a, name: b, password: c, tokens: 'x'}}\n",
+            "tokens must be a whole number",
+        ),
+        ("{unclosed\n", "not valid YAML"),
+    ],
+    ids=["not-a-mapping", "no-password", "tokens-not-whole", "not-yaml"],
+)
+def test_a_broken_record_is_a_clear_error(tmp_path, content, message):
     path = tmp_path / "accounts.yml"
-    assert accounts.load(path) == {}
-    path.write_text("accounts: [1, 2]\n")
-    with pytest.raises(LlmError, match="must map usernames"):
-        accounts.load(path)
-    path.write_text("accounts:\n  alice: {email: a@x.example, name: Alice}\n")
-    with pytest.raises(LlmError, match="account 'alice': password must be a non-empty string"):
-        accounts.load(path)
-    path.write_text("accounts: {alice: {email: a, name: b, password: c, tokens: 'x'}}\n")
-    with pytest.raises(LlmError, match="tokens must be a whole number"):
-        accounts.load(path)
-    path.write_text("{unclosed\n")
-    with pytest.raises(LlmError, match="not valid YAML"):
+    path.write_text(content)
+    with pytest.raises(LlmError, match=message):
         accounts.load(path)
 
 

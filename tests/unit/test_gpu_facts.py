@@ -214,6 +214,19 @@ def machine(gpu, tmp_path, layout: str, requested: str = "auto", **extra) -> dic
     )
 
 
+def nvidia_from_procfs(
+    gpu, tmp_path, layout: str, version: str, address: str, information: str
+) -> dict:
+    """A layout whose loaded nvidia module has no version in sysfs, so the driver's procfs
+    files tell: its version line, and the information file of the GPU at address."""
+    (tmp_path / layout / "sys" / "module" / "nvidia").mkdir(parents=True)
+    files = {
+        "proc__driver__nvidia__version": version,
+        f"proc__driver__nvidia__gpus__{address}__information": information,
+    }
+    return machine(gpu, tmp_path, layout, **files)
+
+
 def test_names_come_from_pci_ids(facts):
     result = facts("nvidia_8gpu_nvswitch")
     assert result["names"] == ["GH100 [H100 SXM5 80GB]"]
@@ -245,18 +258,13 @@ def test_loaded_nvidia_driver_version_from_sysfs(gpu, tmp_path):
 
 
 def test_nvidia_driver_version_from_procfs_when_sysfs_has_none(gpu, tmp_path):
-    (tmp_path / "consumer_nvidia" / "sys" / "module" / "nvidia").mkdir(parents=True)
-    result = machine(
+    result = nvidia_from_procfs(
         gpu,
         tmp_path,
         "consumer_nvidia",
-        **{
-            "proc__driver__nvidia__version": "NVRM version: NVIDIA UNIX x86_64 Kernel Module"
-            "  550.54.15  Tue Mar  5 22:23:56 UTC 2024\n",
-            "proc__driver__nvidia__gpus__0000:01:00.0__information": (
-                "Model: \t\t NVIDIA GeForce RTX 4090\n"
-            ),
-        },
+        "NVRM version: NVIDIA UNIX x86_64 Kernel Module  550.54.15  Tue Mar  5 22:23:56 UTC 2024\n",
+        "0000:01:00.0",
+        "Model: \t\t NVIDIA GeForce RTX 4090\n",
     )
     assert result["driver_version"] == "550.54.15"
     assert result["names"] == ["NVIDIA GeForce RTX 4090"]
@@ -364,18 +372,14 @@ def test_probe_tools_missing_failing_and_working(gpu):
 
 def test_recorded_h200_vm(gpu, tmp_path):
     """The tree and procfs files as read on a real H200 machine (open kernel module)."""
-    (tmp_path / "h200_vm_recorded" / "sys" / "module" / "nvidia").mkdir(parents=True)
-    result = machine(
+    result = nvidia_from_procfs(
         gpu,
         tmp_path,
         "h200_vm_recorded",
-        **{
-            "proc__driver__nvidia__version": "NVRM version: NVIDIA UNIX Open Kernel Module for"
-            " x86_64  580.159.04  Release Build  (nixbld@)  \nGCC version:  gcc version 15.3.0\n",
-            "proc__driver__nvidia__gpus__0000:00:06.0__information": (
-                "Model: \t\t NVIDIA H200\nIRQ:   \t\t 41\nBus Location: \t 0000:00:06.0\n"
-            ),
-        },
+        "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.159.04  Release Build"
+        "  (nixbld@)  \nGCC version:  gcc version 15.3.0\n",
+        "0000:00:06.0",
+        "Model: \t\t NVIDIA H200\nIRQ:   \t\t 41\nBus Location: \t 0000:00:06.0\n",
     )
     assert (result["vendor"], result["count"], result["names"]) == ("nvidia", 1, ["NVIDIA H200"])
     assert (result["driver_loaded"], result["driver_version"]) == (True, "580.159.04")

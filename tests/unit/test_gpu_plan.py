@@ -6,20 +6,25 @@ import importlib
 
 import pytest
 
+
+def os_facts(distribution: str, version: str, release: str) -> dict:
+    """Ansible's distribution facts; the major version is the version's first part."""
+    return {
+        "distribution": distribution,
+        "distribution_major_version": version.split(".")[0],
+        "distribution_version": version,
+        "distribution_release": release,
+    }
+
+
 OS = {
-    "debian12": {"distribution": "Debian", "distribution_major_version": "12",
-                 "distribution_version": "12.12", "distribution_release": "bookworm"},
-    "debian13": {"distribution": "Debian", "distribution_major_version": "13",
-                 "distribution_version": "13.2", "distribution_release": "trixie"},
-    "ubuntu2204": {"distribution": "Ubuntu", "distribution_major_version": "22",
-                   "distribution_version": "22.04", "distribution_release": "jammy"},
-    "ubuntu2404": {"distribution": "Ubuntu", "distribution_major_version": "24",
-                   "distribution_version": "24.04", "distribution_release": "noble"},
-    "rhel9": {"distribution": "RedHat", "distribution_major_version": "9",
-              "distribution_version": "9.6", "distribution_release": "Plow"},
-    "rocky9": {"distribution": "Rocky", "distribution_major_version": "9",
-               "distribution_version": "9.6", "distribution_release": "Blue Onyx"},
-}  # fmt: skip
+    "debian12": os_facts("Debian", "12.12", "bookworm"),
+    "debian13": os_facts("Debian", "13.2", "trixie"),
+    "ubuntu2204": os_facts("Ubuntu", "22.04", "jammy"),
+    "ubuntu2404": os_facts("Ubuntu", "24.04", "noble"),
+    "rhel9": os_facts("RedHat", "9.6", "Plow"),
+    "rocky9": os_facts("Rocky", "9.6", "Blue Onyx"),
+}
 KERNEL = "6.12.48+deb13-amd64"
 NVIDIA = {
     "branch": "580",

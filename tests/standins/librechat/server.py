@@ -105,6 +105,9 @@ from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+# The account scripts' module, beside this one in /app: the log-in's checks, and
+# /app/.env read as they read it (accounts.read_env). It needs bcrypt only to log in.
+import standin_accounts as accounts
 import yaml
 
 APP_DIR = Path(os.environ.get("STANDIN_APP_DIR", "/app"))
@@ -147,27 +150,6 @@ INDEX_HTML = """<!DOCTYPE html>
 
 def log(message):
     sys.stderr.write(f"librechat-standin: {message}\n")
-
-
-def read_env():
-    env = {}
-    dotenv = APP_DIR / ".env"
-    if dotenv.exists():
-        for raw in dotenv.read_text().splitlines():
-            line = raw.strip()
-            if line and not line.startswith("#") and "=" in line:
-                key, value = line.split("=", 1)
-                value = value.strip()
-                if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'`":
-                    value = value[1:-1]
-                env[key.strip()] = value
-    env.update(os.environ)
-    return env
-
-
-def is_enabled(value):
-    """isEnabled in @librechat/api: the string "true", any case, trimmed."""
-    return isinstance(value, str) and value.strip().lower() == "true"
 
 
 def extract_env_variable(value, env):
@@ -444,7 +426,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         path = urllib.parse.urlsplit(self.path).path
-        env = read_env()
+        env = accounts.read_env()
         if path == "/api/standin/client-ip":
             hops = trusted_hops(env)
             forwarded = self.headers.get_all("X-Forwarded-For") or []
@@ -485,8 +467,8 @@ class Handler(BaseHTTPRequestHandler):
                     "appTitle": env.get("APP_TITLE") or "LibreChat",
                     "serverDomain": env.get("DOMAIN_SERVER") or "http://localhost:3080",
                     "emailLoginEnabled": "ALLOW_EMAIL_LOGIN" not in env
-                    or is_enabled(env.get("ALLOW_EMAIL_LOGIN")),
-                    "registrationEnabled": is_enabled(env.get("ALLOW_REGISTRATION")),
+                    or accounts.is_enabled(env.get("ALLOW_EMAIL_LOGIN")),
+                    "registrationEnabled": accounts.is_enabled(env.get("ALLOW_REGISTRATION")),
                     "searchEnabled": env.get("SEARCH") == "true",
                 },
             )
@@ -501,21 +483,19 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/api/auth/register":
             # validateRegistration (api/server/middleware/validateRegistration.js): 403 and
             # this text unless ALLOW_REGISTRATION is "true". Sign-up itself is not stood in.
-            if not is_enabled(read_env().get("ALLOW_REGISTRATION")):
+            if not accounts.is_enabled(accounts.read_env().get("ALLOW_REGISTRATION")):
                 return self._send(403, "Registration is not allowed.", "text/html; charset=utf-8")
             return self._send(501, {"error": "the stand-in does not implement sign-up"})
         if path != "/api/standin/conversations":
             return self._send(404, {"error": "not found"})
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
-        mongo(read_env(), {"insert": "conversations", "doc": body})
+        mongo(accounts.read_env(), {"insert": "conversations", "doc": body})
         return self._send(201, body)
 
     def _login(self):
         """POST /api/auth/login: loginLimiter, then requireLocalAuth (passport-local with
         api/strategies/localStrategy.js), setBalanceConfig, loginController."""
-        import standin_accounts as accounts  # bcrypt: only the log-in needs it
-
-        env = read_env()
+        env = accounts.read_env()
         ip, _ = client_ip(
             self.client_address[0],
             self.headers.get_all("X-Forwarded-For") or [],
@@ -555,7 +535,7 @@ class Handler(BaseHTTPRequestHandler):
                 return self._send(404, {"message": "Email does not exist."})
             if not accounts.check_password(str(password), user.get("password")):
                 return self._send(404, {"message": "Incorrect password."})
-            if not user.get("emailVerified") and not is_enabled(
+            if not user.get("emailVerified") and not accounts.is_enabled(
                 env.get("ALLOW_UNVERIFIED_EMAIL_LOGIN")
             ):
                 return self._send(422, {"message": "Email not verified."})
@@ -659,7 +639,7 @@ def jwt_hs256(payload, secret):
 
 
 if __name__ == "__main__":
-    env = read_env()
+    env = accounts.read_env()
     tls_context()  # as Node, read NODE_EXTRA_CA_CERTS once, at start
     ThreadingHTTPServer(
         (env.get("HOST", "0.0.0.0"), int(env.get("PORT", "3080"))), Handler

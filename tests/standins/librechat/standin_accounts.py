@@ -57,7 +57,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import bcrypt
 import yaml
 
 APP_DIR = Path(os.environ.get("STANDIN_APP_DIR", "/app"))
@@ -203,7 +202,7 @@ class PlainReadline:
 
 
 def read_env() -> dict[str, str]:
-    """/app/.env under the real environment (dotenv does not override)."""
+    """/app/.env under the real environment (dotenv does not override); server.py's too."""
     env: dict[str, str] = {}
     dotenv = APP_DIR / ".env"
     if dotenv.exists():
@@ -220,6 +219,7 @@ def read_env() -> dict[str, str]:
 
 
 def is_enabled(value: object) -> bool:
+    """isEnabled in @librechat/api: the string "true", any case, trimmed."""
     return isinstance(value, str) and value.strip().lower() == "true"
 
 
@@ -337,6 +337,8 @@ def js_date_string(iso: str | None) -> str:
 
 
 def hash_password(password: str) -> str:
+    import bcrypt  # here, not at the top: server.py shares this module and runs without it
+
     return bcrypt.hashpw(password.encode(), bcrypt.gensalt(SALT_ROUNDS)).decode()
 
 
@@ -344,6 +346,8 @@ def check_password(password: str, hashed: str | None) -> bool:
     """bcryptjs compare: $2a$, $2b$ and $2y$ hashes alike."""
     if not hashed or not isinstance(hashed, str):
         return False
+    import bcrypt  # here, not at the top: server.py shares this module and runs without it
+
     normalised = "$2b$" + hashed[4:] if hashed[:4] in ("$2a$", "$2y$") else hashed
     try:
         return bcrypt.checkpw(password.encode(), normalised.encode())
@@ -664,35 +668,39 @@ def reset_password(argv: list[str], mongo: Mongo, env: dict[str, str], rl: Plain
     return 0
 
 
-def balance_args(argv: list[str], script: str) -> tuple[str, str]:
-    if argv:
-        return argv[0], argv[1] if len(argv) > 1 else ""
-    say("orange", f"Usage: npm run {script} <email> <amount>")
-    say("orange", "Note: if you do not pass in the arguments, you will be prompted for them.")
+def balance_start(
+    argv: list[str], env: dict[str, str], script: str, title: str
+) -> tuple[str, str] | None:
+    """set-balance.js's and add-balance.js's common start: the banner, the arguments (the
+    usage when there are none), the balance check, the email asked for when not given.
+    (email, amount as given or ""), or None when the script stops there (exit 1)."""
     say("purple", "--------------------------")
-    return "", ""
-
-
-def balance_disabled(env: dict[str, str]) -> bool:
+    say("purple", title)
+    say("purple", "--------------------------")
+    if argv:
+        email, amount = argv[0], argv[1] if len(argv) > 1 else ""
+    else:
+        say("orange", f"Usage: npm run {script} <email> <amount>")
+        say("orange", "Note: if you do not pass in the arguments, you will be prompted for them.")
+        say("purple", "--------------------------")
+        email, amount = "", ""
     if not balance_config(env).get("enabled"):
         say("red", "Error: Balance is not enabled. Use librechat.yaml to enable it")
-        return True
-    return False
-
-
-def set_balance(argv: list[str], mongo: Mongo, env: dict[str, str]) -> int:
-    """config/set-balance.js: npm run set-balance <email> <amount>: tokenCredits := amount."""
-    say("purple", "--------------------------")
-    say("purple", "Set balance to a user account!")
-    say("purple", "--------------------------")
-    email, amount = balance_args(argv, "set-balance")
-    if balance_disabled(env):
-        return 1
+        return None
     if not email:
         email = ask_question("Email:")
     if "@" not in email:
         say("red", "Error: Invalid email address!")
+        return None
+    return email, amount
+
+
+def set_balance(argv: list[str], mongo: Mongo, env: dict[str, str]) -> int:
+    """config/set-balance.js: npm run set-balance <email> <amount>: tokenCredits := amount."""
+    started = balance_start(argv, env, "set-balance", "Set balance to a user account!")
+    if started is None:
         return 1
+    email, amount = started
     user = mongo.find_one("users", {"email": email.lower()})
     if not user:
         say("red", "Error: No user with that email was found!")
@@ -730,17 +738,10 @@ def set_balance(argv: list[str], mongo: Mongo, env: dict[str, str]) -> int:
 def add_balance(argv: list[str], mongo: Mongo, env: dict[str, str]) -> int:
     """config/add-balance.js: npm run add-balance <email> [amount]: a 'credits'
     transaction (context 'admin', rate 1) and tokenCredits += amount (1000 when empty)."""
-    say("purple", "--------------------------")
-    say("purple", "Add balance to a user account!")
-    say("purple", "--------------------------")
-    email, amount = balance_args(argv, "add-balance")
-    if balance_disabled(env):
+    started = balance_start(argv, env, "add-balance", "Add balance to a user account!")
+    if started is None:
         return 1
-    if not email:
-        email = ask_question("Email:")
-    if "@" not in email:
-        say("red", "Error: Invalid email address!")
-        return 1
+    email, amount = started
     if not amount:
         amount = ask_question("amount: (default is 1000 tokens if empty or 0)")
     if not amount:
