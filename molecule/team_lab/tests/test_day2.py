@@ -6,9 +6,8 @@ These tests take no `host` fixture: each runs once, not once per host.
 from __future__ import annotations
 
 import json
-import subprocess
 
-from lab import HOST_OFF_ENV, STACK, llm
+from lab import HOST_OFF_ENV, STACK, in_host, llm
 from team import OLLAMA_HOSTS, models, status
 
 
@@ -55,18 +54,11 @@ def test_stop_and_start_one_service_on_one_host():
 
 
 def test_restart_librechat_only(tmp_path):
-    before = subprocess.run(
-        ["docker", "exec", "chat", "docker", "inspect", "-f", "{{.State.StartedAt}}",
-         "llm-librechat", "llm-mongodb"],
-        capture_output=True, text=True, check=True,
-    ).stdout.split()  # fmt: skip
+    started = ("docker", "inspect", "-f", "{{.State.StartedAt}}", "llm-librechat", "llm-mongodb")
+    before = in_host("chat", *started, check=True).stdout.split()
     restarted = llm("restart", "librechat")
     assert restarted.returncode == 0, restarted.stdout + restarted.stderr
-    after = subprocess.run(
-        ["docker", "exec", "chat", "docker", "inspect", "-f", "{{.State.StartedAt}}",
-         "llm-librechat", "llm-mongodb"],
-        capture_output=True, text=True, check=True,
-    ).stdout.split()  # fmt: skip
+    after = in_host("chat", *started, check=True).stdout.split()
     assert after[0] != before[0]  # LibreChat restarted
     assert after[1] == before[1]  # MongoDB untouched
     rc, report = status()
@@ -227,20 +219,16 @@ def test_debug_bundle_from_every_host_with_no_secret(tmp_path):
 
 
 def conversations() -> list[dict]:
-    out = subprocess.run(
-        ["docker", "exec", "chat", "curl", "-fsS", "http://127.0.0.1:3090/api/standin/conversations"],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+    out = in_host(
+        "chat", "curl", "-fsS", "http://127.0.0.1:3090/api/standin/conversations", check=True
+    ).stdout
     return json.loads(out)
 
 
 def add_conversation(title: str) -> None:
-    subprocess.run(
-        ["docker", "exec", "chat", "curl", "-fsS", "-X", "POST", "-H",
-         "Content-Type: application/json", "-d", json.dumps({"title": title}),
-         "http://127.0.0.1:3090/api/standin/conversations"],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+    in_host("chat", "curl", "-fsS", "-X", "POST", "-H", "Content-Type: application/json",
+            "-d", json.dumps({"title": title}), "http://127.0.0.1:3090/api/standin/conversations",
+            check=True)  # fmt: skip
 
 
 def test_backup_and_restore_round_trip(tmp_path):
@@ -286,10 +274,7 @@ def test_rotating_secrets_redeploys_what_uses_them_once():
     after = yaml.safe_load((STACK / "secrets.yml").read_text())
     for name in names:
         assert after[name] != before[name] and after[name] not in result.stdout + result.stderr
-    env = subprocess.run(
-        ["docker", "exec", "chat", "cat", "/opt/llm-stack/librechat/meilisearch.env"],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+    env = in_host("chat", "cat", "/opt/llm-stack/librechat/meilisearch.env", check=True).stdout
     key = "meilisearch_master_key"
     assert after[key] in env and before[key] not in env
     # LibreChat's health needs Meilisearch to accept the new key and MongoDB its

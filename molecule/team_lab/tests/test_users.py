@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 import stat
-import subprocess
 import tarfile
 
 import lab
 import pytest
-from lab import STACK, assert_a_second_import_changes_nothing, llm, roster_imported
+from lab import STACK, assert_a_second_import_changes_nothing, in_host, llm, roster_imported
 
 ROSTER = (
     "\ufeffemail,name,username,password,tokens,role\r\n"
@@ -51,11 +50,10 @@ def test_the_install_made_the_administrator_and_nobody_can_sign_up():
     assert "admin" in every_account()
     password = secretstore.load(STACK / "secrets.yml")["librechat_admin_password"]
     assert login("admin@llm-stack.local", password) == 200
-    signup = subprocess.run(
-        ["docker", "exec", "chat", "curl", "-s", "-w", " %{http_code}", "-H",
-         "Content-Type: application/json", "-d", '{"email": "x@y.example", "password": "x"}',
-         "http://127.0.0.1:3090/api/auth/register"],
-        capture_output=True, text=True, check=True,
+    signup = in_host(
+        "chat", "curl", "-s", "-w", " %{http_code}", "-H", "Content-Type: application/json",
+        "-d", '{"email": "x@y.example", "password": "x"}',
+        "http://127.0.0.1:3090/api/auth/register", check=True,
     ).stdout  # fmt: skip
     assert signup == "Registration is not allowed. 403", signup
     # Its record is a local fact (0600), so a re-run knows from its facts that nothing is to
