@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from lab import HOST_OFF_ENV, STACK, in_host, llm
+from lab import HOST_OFF_VARS, STACK, in_host, llm
 from team import OLLAMA_HOSTS, models, status
 
 
@@ -70,11 +70,11 @@ def test_unreachable_host_is_a_row_not_a_traceback(tmp_path):
     data = {
         "all": {"children": {"llm_ollama": {"hosts": {
             "gpu-01": {"ansible_connection": "community.docker.docker"},
-            "ghost": {"ansible_connection": "community.docker.docker"},
+            "ghost": {"ansible_connection": "community.docker.docker", **HOST_OFF_VARS},
         }}}}
     }  # fmt: skip
     inventory.write_text(json.dumps(data))
-    result = llm("status", "--json", inventory=str(inventory), env=HOST_OFF_ENV)
+    result = llm("status", "--json", inventory=str(inventory))
     assert result.returncode == 1
     report = json.loads(result.stdout)
     assert report["gpu-01"]["reachable"] is True

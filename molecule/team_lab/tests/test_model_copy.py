@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from lab import HOST_OFF_ENV, REPO, address, llm, llm_argv, sh
+from lab import HOST_OFF_VARS, REPO, address, llm, llm_argv, sh
 from team import LIGHT, OLLAMA_HOSTS, ROOM_INVENTORY, UPSTREAM, room_inventory, spec, upstream
 
 ROOM = (*OLLAMA_HOSTS, *LIGHT)
@@ -171,12 +171,16 @@ def test_a_model_needing_a_newer_ollama_is_not_copied_to_an_older_one(room):
 @contextmanager
 def off(host: str) -> Iterator[None]:
     """The machine switched off for the length of the block (frozen: Ansible cannot reach it,
-    and a copy from it stops getting bytes)."""
+    and a copy from it stops getting bytes), and reached without pipelining in the room's
+    runs meanwhile, so Ansible finds it unreachable as it would a PC that is off (lab.py)."""
+    marked = ROOM_INVENTORY / "off.yml"
+    marked.write_text(json.dumps({"all": {"hosts": {host: HOST_OFF_VARS}}}))
     subprocess.run(["docker", "pause", host], check=True, capture_output=True)
     try:
         yield
     finally:
         subprocess.run(["docker", "unpause", host], check=True, capture_output=True)
+        marked.unlink()
 
 
 def test_the_room_goes_on_with_the_hub_or_a_pc_off_and_the_next_run_finishes():
@@ -194,7 +198,7 @@ def test_the_room_goes_on_with_the_hub_or_a_pc_off_and_the_next_run_finishes():
     upstream("/standin/reset", {})
     try:
         with off("gpu-01"):
-            hub_off = in_room("models", "add", model, env=HOST_OFF_ENV)
+            hub_off = in_room("models", "add", model)
         said = hub_off.stdout + hub_off.stderr
         assert hub_off.returncode == 1, said
         assert "gpu-01: unreachable" in said
@@ -204,7 +208,7 @@ def test_the_room_goes_on_with_the_hub_or_a_pc_off_and_the_next_run_finishes():
         assert not any(has(pc, name, tag) for pc in pcs)
 
         with off("gpu-02"):
-            pc_off = in_room("models", "add", model, env=HOST_OFF_ENV)
+            pc_off = in_room("models", "add", model)
         assert pc_off.returncode == 1, pc_off.stdout + pc_off.stderr
         assert f"models add {model}: done on gpu-01, gpu-03, gpu-04, gpu-05; NOT on gpu-02" in (
             pc_off.stderr
@@ -225,7 +229,7 @@ def test_the_room_goes_on_with_the_hub_or_a_pc_off_and_the_next_run_finishes():
         for host in ROOM:
             sh(host, f": > {SEED_LOG[host]}")
         with off("gpu-01"):
-            finished = in_room("models", "add", model, env=HOST_OFF_ENV)
+            finished = in_room("models", "add", model)
         said = finished.stdout + finished.stderr
         assert finished.returncode == 1, said  # the hub is off
         assert all(has(pc, name, tag) for pc in pcs), said
