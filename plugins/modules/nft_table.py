@@ -44,7 +44,8 @@ options:
         type: str
         default: "0640"
   files:
-    description: Other files written as they are (the unit, a helper script).
+    description: Other files written as they are (the unit, a helper script, a local fact), a
+      missing directory of theirs made first (mode 0755).
     type: list
     elements: dict
     default: []
@@ -151,6 +152,11 @@ def main():
 
     unit_changed = False
     for item in params["files"]:
+        # A file's missing directory (the local facts' /etc/ansible/facts.d) is made, 0755.
+        parent = os.path.dirname(item["path"])
+        if not os.path.isdir(parent) and not module.check_mode:
+            os.makedirs(parent, 0o755)
+            written.append(parent)
         changed, _, _ = place(module, item["path"], item["content"], item["mode"])
         if changed:
             written.append(item["path"])

@@ -26,7 +26,11 @@ def args(tmp_path: Path, ruleset: str) -> dict:
     return {
         "directory": str(tmp_path / "fw"),
         "ruleset": {"path": str(tmp_path / "fw" / "ruleset.nft"), "content": ruleset},
-        "files": [{"path": str(tmp_path / "helper"), "content": "#!/bin/sh\n", "mode": "0755"}],
+        "files": [
+            {"path": str(tmp_path / "helper"), "content": "#!/bin/sh\n", "mode": "0755"},
+            # A local fact, in a directory not there yet (made, 0755).
+            {"path": str(tmp_path / "facts.d" / "llm_test.fact"), "content": "{}\n"},
+        ],
         "table": "inet llm_test_absent",
         "unit": "llm-test-absent.service",
     }
@@ -39,7 +43,8 @@ def test_check_mode_reports_every_change_and_writes_nothing(collections_dir, tmp
     assert rc == 0, result
     assert result["changed"] and result["load"] is False  # never loaded in check mode
     assert set(result["written"]) >= {str(tmp_path / "fw"), str(tmp_path / "helper"),
-                                      str(tmp_path / "fw" / "ruleset.nft")}  # fmt: skip
+                                      str(tmp_path / "fw" / "ruleset.nft"),
+                                      str(tmp_path / "facts.d" / "llm_test.fact")}  # fmt: skip
     assert not any(tmp_path.iterdir())
 
 

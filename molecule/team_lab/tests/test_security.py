@@ -563,6 +563,9 @@ def test_an_acme_certificate_from_pebble(secured, pebble):
 
 def test_disabling_the_module_converges_and_keeps_the_chat_data(secured):
     """Last in this file: the lab goes back to the core stack the other files expect."""
+    # The firewall's local fact says where it is set up (the removal play runs there only).
+    fact = "/etc/ansible/facts.d/llm_firewall.fact"
+    assert all(in_host(h, "test", "-f", fact).returncode == 0 for h in STACK_HOSTS)
     disabled = llm_here("modules", "disable", "security")
     assert disabled.returncode == 0, disabled.stdout + disabled.stderr
     install = llm("install")
@@ -574,6 +577,7 @@ def test_disabling_the_module_converges_and_keeps_the_chat_data(secured):
     assert started.returncode == 0, started.stdout + started.stderr
     assert in_host("gw", "systemctl", "is-active", "haproxy").stdout.strip() != "active"
     assert "llm_stack" not in in_host("gpu-01", "nft", "list", "tables").stdout
+    assert not any(in_host(h, "test", "-e", fact).returncode == 0 for h in STACK_HOSTS)
     assert "kept through the disable" in conversations_on_chat()
     conn = http.client.HTTPConnection(address("chat"), 3090, timeout=10)
     conn.request("GET", "/health")
