@@ -184,8 +184,9 @@ def own_ca_cert_current(ca_dir, host_dir, common_name, sans, renew_days):
     """Whether the certificate the stack's CA issued this gateway needs nothing: the CA's key
     and certificate and the gateway's key and certificate are on the controller (keys 0600,
     on the curves the role makes them with), the certificate is the CA's (its issuer, its
-    signature), for the gateway's key, for exactly these names (common name and entries) and
-    for server authentication, and not within renew_days of its end. Then the tasks that
+    signature; the CA a CA), for the gateway's key, for exactly these names (common name and
+    entries) and for server authentication, both valid now, and the certificate not within
+    renew_days of its end. Then the tasks that
     would make, check and sign each of them in turn (a module run each, about six seconds
     on a re-run) are skipped; anything else (a file missing or changed by hand, new names,
     renewal due) runs them, and they decide what to make."""
@@ -211,6 +212,14 @@ def own_ca_cert_current(ca_dir, host_dir, common_name, sans, renew_days):
         if ca.public_key() != ca_key.public_key() or cert.public_key() != key.public_key():
             return False
         cert.verify_directly_issued_by(ca)
+        # The CA is one (basic constraints), and both are valid now: a certificate issued
+        # while a clock ran ahead, or a CA that expired, is for the tasks to deal with.
+        if not ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca:
+            return False
+        now = datetime.datetime.now(datetime.timezone.utc)
+        for valid in (ca, cert):
+            if not valid.not_valid_before_utc <= now < valid.not_valid_after_utc:
+                return False
         names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
         if [n.value for n in names] != [str(common_name)]:
             return False
@@ -220,14 +229,12 @@ def own_ca_cert_current(ca_dir, host_dir, common_name, sans, renew_days):
         usage = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
         if ExtendedKeyUsageOID.SERVER_AUTH not in usage:
             return False
-        due = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(
-            days=int(renew_days)
-        )
-        return cert.not_valid_after_utc > due
+        return cert.not_valid_after_utc > now + datetime.timedelta(days=int(renew_days))
     # AttributeError: a cryptography older than 42 (Debian 12's 38) lacks the calls above; the
     # tasks then decide, as they do on every run there.
-    except (OSError, ValueError, TypeError, AttributeError, x509.ExtensionNotFound,
-            InvalidSignature, UnsupportedAlgorithm):  # fmt: skip
+    # OverflowError: a renewal window past the calendar's end (renew_days of a million).
+    except (OSError, ValueError, TypeError, AttributeError, OverflowError,
+            x509.ExtensionNotFound, InvalidSignature, UnsupportedAlgorithm):  # fmt: skip
         return False
 
 

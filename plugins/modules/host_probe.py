@@ -30,9 +30,9 @@ description:
   - The state of the systemd units named in O(units) (C(ansible_facts.llm_units)), with one
     C(systemctl show) for all of them.
   - Where Ansible's SSH session comes from (C(ansible_facts.llm_ssh_connection), the session's
-    C(SSH_CONNECTION), empty without one), for the firewall, which keeps SSH open to that
-    address; not set when the module runs through sudo (which drops the variable), and then
-    the firewall asks for itself.
+    C(SSH_CONNECTION)), for the firewall, which keeps SSH open to that address; set only where
+    the variable is there (not on a docker or local connection without a session, nor through
+    a become that drops it), and otherwise the firewall asks for itself, without become.
   - Changes nothing.
 options:
   data_path:
@@ -94,8 +94,8 @@ ansible_facts:
     C(packages) and C(llm_python_apt) (where dpkg's status file is), as
     M(local_llm.stack.dpkg_packages) sets them, and C(llm_units) (unit -> C(active), its
     ActiveState, and C(enabled), its UnitFileState, empty for a unit systemd does not know),
-    where O(units) names any and systemd answered, and C(llm_ssh_connection) (not through
-    sudo).
+    where O(units) names any and systemd answered, and C(llm_ssh_connection) (where there is
+    one).
   type: dict
   returned: always
 """
@@ -266,10 +266,11 @@ def main():
     units = unit_states(module, params["units"])
     if units is not None:
         facts["llm_units"] = units
-    # Not through sudo (SUDO_USER set): it drops SSH_CONNECTION, so an empty one would say
-    # "no SSH session" where there is one.
-    if os.environ.get("SSH_CONNECTION") or not os.environ.get("SUDO_USER"):
-        facts["llm_ssh_connection"] = os.environ.get("SSH_CONNECTION", "")
+    # Only where there is one: become (sudo, su -l, doas, run0) drops the variable without
+    # always saying so, and an empty one would tell the firewall there is no SSH session to
+    # keep open; it then asks itself, without become.
+    if os.environ.get("SSH_CONNECTION"):
+        facts["llm_ssh_connection"] = os.environ["SSH_CONNECTION"]
     module.exit_json(
         changed=False,
         disk=dict(

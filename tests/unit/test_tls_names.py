@@ -143,7 +143,9 @@ def _key_pem(key):
     )
 
 
-def _issue(tmp_path, *, sans=("gw", "10.0.0.5"), days=397, ca_curve="secp384r1", signer=None):
+def _issue(
+    tmp_path, *, sans=("gw", "10.0.0.5"), days=397, ca_curve="secp384r1", signer=None, ahead=0
+):
     """A CA and a gateway certificate laid out as the gateway role keeps them on the
     controller (ca.crt, ca.key, HOST/server.crt, HOST/server.key; keys 0600)."""
     import datetime
@@ -171,7 +173,8 @@ def _issue(tmp_path, *, sans=("gw", "10.0.0.5"), days=397, ca_curve="secp384r1",
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "gw")]))
         .issuer_name(ca_name).public_key(key.public_key()).serial_number(2)
-        .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=days))
+        .not_valid_before(now + datetime.timedelta(days=ahead))
+        .not_valid_after(now + datetime.timedelta(days=days))
         .add_extension(x509.SubjectAlternativeName(names), critical=False)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .sign(signer or ca_key, hashes.SHA256())
@@ -203,6 +206,8 @@ def test_a_current_certificate_needs_nothing_and_anything_else_runs_the_tasks(
     assert current(str(tmp_path), str(host), "gw", ["DNS:gw"], 30) is False
     assert current(str(tmp_path), str(host), "gw.lan", wanted, 30) is False
     assert current(str(tmp_path), str(host), "gw", wanted, 400) is False
+    # A renewal window past the calendar's end: not current, and no exception for the play.
+    assert current(str(tmp_path), str(host), "gw", wanted, 10**9) is False
     # A key others may read, or one missing.
     (host / "server.key").chmod(0o644)
     assert current(str(tmp_path), str(host), "gw", wanted, 30) is False
@@ -221,3 +226,6 @@ def test_a_certificate_the_ca_did_not_sign_or_a_ca_of_another_kind_is_not_curren
     host = _issue(tmp_path / "curve", ca_curve="secp256r1")  # not the role's CA key
     assert current(str(tmp_path / "curve"), str(host), "gw", ["DNS:gw", "IP:10.0.0.5"], 30) is False
     assert current(str(tmp_path / "none"), str(tmp_path / "none"), "gw", [], 30) is False
+    # Issued while a clock ran ahead: not valid yet, so not current (the tasks issue it again).
+    host = _issue(tmp_path / "ahead", ahead=100, days=497)
+    assert current(str(tmp_path / "ahead"), str(host), "gw", ["DNS:gw", "IP:10.0.0.5"], 30) is False
