@@ -113,6 +113,12 @@ def make_parents(module, path):
     directory = os.path.dirname(path)
     if os.path.isdir(directory):
         return False
+    # A file where a directory should be: say which, not Python's "File exists".
+    parent = directory
+    while parent and not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if parent and not os.path.isdir(parent):
+        module.fail_json(msg="%s: %s is not a directory" % (path, parent))
     if not module.check_mode:
         os.makedirs(directory, 0o755)
     return True

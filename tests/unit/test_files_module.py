@@ -99,3 +99,12 @@ def test_a_file_not_forced_is_written_once_and_then_left_as_it_is(collections_di
     assert rc == 0 and again["changed"] is False, again
     assert (tmp_path / "acme.map").read_text() == "# header\ntoken answer\n"
     assert oct((tmp_path / "acme.map").stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_file_where_a_parent_directory_should_be_is_named(collections_dir, tmp_path):
+    (tmp_path / "etc").write_text("not a directory\n")
+    rc, result = run_collection_module(
+        collections_dir, "files", make_parents=True,
+        files=[entry(tmp_path / "etc" / "facts.d" / "x.fact", "{}\n")],
+    )  # fmt: skip
+    assert rc != 0 and f"{tmp_path / 'etc'} is not a directory" in result["msg"], result
